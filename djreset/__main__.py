@@ -1,0 +1,3 @@
+from djreset.cli import program
+
+program.run()

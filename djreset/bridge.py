@@ -1,0 +1,234 @@
+"""The Django bridge: one Django, set up once, in this process.
+
+Everything djreset asks of Django goes through here: settings and the
+database override, the app registry, migration modules on disk, the migration
+loader, and management commands.  A whole reset runs in this one process, so
+Django boots and loads the migration graph once, not once per app and step.
+"""
+from __future__ import annotations
+
+import importlib
+import io
+import os
+import sys
+import traceback
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
+
+from djreset import paths
+from djreset.errors import ConfigError, Refused, StepFailed
+
+if TYPE_CHECKING:
+    from django.apps import AppConfig
+    from django.db.backends.base.base import BaseDatabaseWrapper
+    from django.db.migrations import Migration
+    from django.db.migrations.loader import MigrationLoader
+
+    from djreset.config import Project
+
+
+@dataclass(frozen=True)
+class MigrationsPackage:
+    """Where an app's migrations live."""
+
+    label: str
+    module: str
+    directory: Path | None  # None: the package does not exist yet
+
+
+class DjangoBridge:
+    def __init__(self, project: "Project", databases: Mapping[str, dict[str, Any]] | None):
+        self.project = project
+        self._databases = dict(databases or {})
+        self._ready = False
+
+    # -- setup ---------------------------------------------------------------
+
+    def setup(self) -> None:
+        if self._ready:
+            return
+        root = str(self.project.root)
+        if root not in sys.path:
+            sys.path.insert(0, root)
+        os.environ["DJANGO_SETTINGS_MODULE"] = self.project.settings
+        try:
+            import django
+            from django.conf import settings
+
+            settings.DATABASES  # noqa: B018 - imports the settings module now
+        except ImportError as exc:
+            raise ConfigError(
+                f"cannot import the settings module {self.project.settings!r} from {root}: {exc}",
+                None,
+            ) from None
+        # The database reset.yaml names wins over the one in settings, before
+        # anything opens a connection.
+        for alias, entry in self._databases.items():
+            settings.DATABASES[alias] = entry
+        django.setup()
+        self._ready = True
+
+    @property
+    def settings(self) -> Any:
+        self.setup()
+        from django.conf import settings
+
+        return settings
+
+    def aliases(self) -> list[str]:
+        """The aliases a reset acts on: those reset.yaml names, else all of settings."""
+        if self._databases:
+            return list(self._databases)
+        return list(self.settings.DATABASES)
+
+    def connection(self, alias: str) -> "BaseDatabaseWrapper":
+        self.setup()
+        from django.db import connections
+
+        return connections[alias]
+
+    def close_connections(self) -> None:
+        if self._ready:
+            from django.db import connections
+
+            connections.close_all()
+
+    # -- apps and their migration packages ---------------------------------------
+
+    def app_config(self, label: str) -> "AppConfig":
+        self.setup()
+        from django.apps import apps
+
+        try:
+            return apps.get_app_config(label)
+        except LookupError:
+            from djreset.config import _suggest
+
+            known = [config.label for config in apps.get_app_configs()]
+            raise ConfigError(
+                f"no installed app with the label {label!r}{_suggest(label, known)}",
+                self.project.app_where.get(label),
+            ) from None
+
+    def migrations_package(self, label: str) -> MigrationsPackage:
+        """The app's migrations package, proven to be the project's own code."""
+        config = self.app_config(label)
+        where = self.project.app_where.get(label)
+        problem = paths.why_not_owned(Path(config.path), self.project.root)
+        if problem:
+            raise Refused(f"app {label!r} is not the project's own code: {problem}")
+        from django.db.migrations.loader import MigrationLoader
+
+        module_name, explicit = MigrationLoader.migrations_module(label)
+        if module_name is None:
+            raise ConfigError(f"app {label!r} has its migrations disabled (MIGRATION_MODULES[{label!r}] = None)", where)
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError:
+            return MigrationsPackage(label, module_name, None)
+        file = getattr(module, "__file__", None)
+        if not file or not hasattr(module, "__path__"):
+            raise Refused(
+                f"{module_name} is not a package with an __init__.py, so Django treats {label!r} as unmigrated; add the __init__.py first"
+            )
+        directory = Path(file).resolve().parent
+        problem = paths.why_not_owned(directory, self.project.root)
+        if problem:
+            moved = " (moved by MIGRATION_MODULES)" if explicit else ""
+            raise Refused(f"the migrations of {label!r}{moved} are not the project's own: {problem}")
+        if explicit and Path(config.path).resolve() not in directory.parents:
+            raise Refused(f"MIGRATION_MODULES moves the migrations of {label!r} to {directory}, outside the app; djreset will not touch them")
+        return MigrationsPackage(label, module_name, directory)
+
+    def forget_migration_modules(self, labels: Iterable[str]) -> None:
+        """Drop imported migration modules, so the next loader reads the disk again."""
+        from django.db.migrations.loader import MigrationLoader
+
+        for label in labels:
+            module_name, _ = MigrationLoader.migrations_module(label)
+            if not module_name:
+                continue
+            for name in [name for name in sys.modules if name.startswith(module_name + ".")]:
+                del sys.modules[name]
+        importlib.invalidate_caches()
+
+    # -- the migration loader ------------------------------------------------------
+
+    def loader(self, alias: str | None = None, *, ignore_no_migrations: bool = True) -> "MigrationLoader":
+        """A fresh loader over the files on disk (and the history of ``alias``)."""
+        self.setup()
+        from django.db.migrations.loader import MigrationLoader
+
+        connection = self.connection(alias) if alias else None
+        return MigrationLoader(connection, ignore_no_migrations=ignore_no_migrations)
+
+    def predict_new_migrations(self, labels: Iterable[str]) -> dict[str, list["Migration"]]:
+        """What ``makemigrations LABELS`` would write once their files are gone.
+
+        Built in memory from the graph without those apps' nodes, the same
+        graph Django's makemigrations sees after clean-files.
+        """
+        self.setup()
+        from django.apps import apps
+        from django.db.migrations.autodetector import MigrationAutodetector
+        from django.db.migrations.graph import MigrationGraph
+        from django.db.migrations.questioner import NonInteractiveMigrationQuestioner
+        from django.db.migrations.state import ProjectState
+
+        labels = list(labels)
+        loader = self.loader()
+        graph = MigrationGraph()
+        kept = {key: migration for key, migration in loader.graph.nodes.items() if key[0] not in labels}
+        for key, migration in kept.items():
+            graph.add_node(key, migration)
+        for key, node in loader.graph.node_map.items():
+            if key in kept:
+                for parent in node.parents:
+                    if parent.key in kept:
+                        graph.add_dependency(kept[key], key, parent.key)
+        from_state = graph.make_state(nodes=graph.leaf_nodes(), at_end=True, real_apps=loader.unmigrated_apps)
+        autodetector = MigrationAutodetector(
+            from_state,
+            ProjectState.from_apps(apps),
+            NonInteractiveMigrationQuestioner(specified_apps=set(labels), dry_run=True),
+        )
+        changes = autodetector.changes(graph=graph, trim_to_apps=set(labels), convert_apps=set(labels))
+        return {label: changes.get(label, []) for label in labels}
+
+    # -- management commands -------------------------------------------------------
+
+    def call_command(self, name: str, *args: str, **options: Any) -> str:
+        """Run a management command in this process; return what it printed.
+
+        ``CommandError`` becomes :class:`StepFailed`.  ``--check`` options end
+        commands with ``sys.exit(1)``; that becomes StepFailed too.
+        """
+        self.setup()
+        from django.core.management import call_command
+        from django.core.management.base import CommandError
+
+        buffer = io.StringIO()
+        options.setdefault("stdout", buffer)
+        options.setdefault("stderr", buffer)
+        try:
+            # Some commands print() directly; keep that in the buffer too.
+            with redirect_stdout(buffer), redirect_stderr(buffer):
+                call_command(name, *args, **options)
+        except CommandError as exc:
+            raise StepFailed(f"manage.py {name}: {exc}") from None
+        except StepFailed:
+            raise
+        except Exception as exc:
+            # The project's own code failed: say where, in one line.
+            frame = traceback.extract_tb(exc.__traceback__)[-1]
+            raise StepFailed(
+                f"manage.py {name} raised {type(exc).__name__}: {exc} ({frame.filename}:{frame.lineno})"
+            ) from exc
+        except SystemExit as exc:
+            if exc.code:
+                output = buffer.getvalue().strip()
+                detail = f":\n{output}" if output else ""
+                raise StepFailed(f"manage.py {name} exited with status {exc.code}{detail}") from None
+        return buffer.getvalue()

@@ -1,0 +1,111 @@
+"""SQLite: the database is a file, plus its -wal, -shm and -journal side files."""
+from __future__ import annotations
+
+import re
+import sqlite3
+import tempfile
+from contextlib import closing
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from djreset.engines.base import Engine
+from djreset.errors import StepFailed
+
+if TYPE_CHECKING:
+    from djreset.actions import Actions
+
+SIDE_FILES = ("-wal", "-shm", "-journal")
+# Names as written in reset.yaml: a relative or absolute path of plain characters.
+SAFE_PATH = re.compile(r"^[A-Za-z0-9_./-]+$")
+
+
+class SQLiteEngine(Engine):
+    name = "sqlite"
+    aliases = ("sqlite3",)
+    django_backends = ("django.db.backends.sqlite3", "django.contrib.gis.db.backends.spatialite")
+    backend_suffixes = (".sqlite3",)
+    file_based = True
+
+    @classmethod
+    def check_name(cls, name: str) -> str | None:
+        if name == ":memory:" or name.startswith("file:") or "mode=memory" in name:
+            return "an in-memory SQLite database cannot be reset (it vanishes with the process)"
+        if not SAFE_PATH.match(name):
+            return f"{name!r}: SQLite paths may use letters, digits, '_', '-', '.' and '/' only"
+        return None
+
+    @classmethod
+    def from_django(cls, alias: str, settings_dict: dict) -> "SQLiteEngine":
+        from djreset.config import DatabaseSpec
+
+        name = str(settings_dict.get("NAME") or "")
+        problem = cls.check_name(name) if name in (":memory:", "") or name.startswith("file:") else None
+        if problem or not name:
+            from djreset.errors import ConfigError
+
+            raise ConfigError(f"DATABASES[{alias!r}]: {problem or 'no NAME'}")
+        return cls(DatabaseSpec(alias=alias, engine=cls.name, name=str(Path(name).resolve()), options=settings_dict.get("OPTIONS") or {}))
+
+    @property
+    def path(self) -> Path:
+        return Path(self.spec.name)
+
+    def files(self) -> list[Path]:
+        return [self.path, *(Path(f"{self.path}{suffix}") for suffix in SIDE_FILES)]
+
+    def describe(self) -> str:
+        return f"sqlite {self.path}"
+
+    def django_settings(self) -> dict[str, Any]:
+        return {"ENGINE": "django.db.backends.sqlite3", "NAME": str(self.path), "OPTIONS": dict(self.spec.options)}
+
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    def drop(self, actions: "Actions", *, if_exists: bool = True, force: bool = False) -> None:
+        present = [path for path in self.files() if path.exists()]
+        if not present:
+            if not if_exists:
+                raise StepFailed(f"{self.path} does not exist (set if_exists: true to accept that)")
+            actions.note(f"{self.path} does not exist; nothing to drop")
+            return
+        for path in present:
+            actions.do(f"delete {path}", path.unlink)
+
+    def create(self, actions: "Actions", *, if_not_exists: bool = False, exists: bool | None = None) -> None:
+        if self.exists() if exists is None else exists:
+            if if_not_exists:
+                actions.note(f"{self.path} already exists")
+                return
+            raise StepFailed(f"{self.path} already exists: run drop-db first, or set if_not_exists: true")
+
+        def create_file() -> None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with closing(sqlite3.connect(self.path)) as connection:
+                # An empty file is a valid database; writing the header makes
+                # it one SQLite recognises without Django's help.
+                connection.execute("PRAGMA user_version = 0")
+                connection.commit()
+
+        actions.do(f"create empty database {self.path}", create_file)
+
+    def backup(self, folder: Path) -> Path:
+        """The online backup API: consistent even while another process writes."""
+        target = folder / "database.sqlite3"
+        with closing(sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)) as source:
+            with closing(sqlite3.connect(target)) as copy:
+                source.backup(copy)
+        return target
+
+    def restore(self, dump: Path) -> None:
+        for path in self.files()[1:]:
+            path.unlink(missing_ok=True)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with closing(sqlite3.connect(f"file:{dump}?mode=ro", uri=True)) as source:
+            with closing(sqlite3.connect(self.path)) as target:
+                source.backup(target)
+
+    def scratch(self, tag: str) -> "SQLiteEngine":
+        folder = Path(tempfile.mkdtemp(prefix="djreset-scratch-"))
+        return SQLiteEngine(replace(self.spec, alias=f"djreset_scratch_{tag}", name=str(folder / "scratch.sqlite3")))

@@ -1,0 +1,43 @@
+"""The errors djreset reports to the user, each with its exit code."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where a value came from: a file, a line in it and the dotted key."""
+
+    file: Path
+    line: int
+    key: str
+
+    def __str__(self) -> str:
+        location = f"{self.file}:{self.line}" if self.line else str(self.file)
+        return f"{location}: {self.key}" if self.key else location
+
+
+class DjresetError(Exception):
+    """An error to print as one line, without a traceback."""
+
+    exit_code = 1
+
+
+class ConfigError(DjresetError):
+    """Bad input: reset.yaml, its environment variables or the command line."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, where: Where | None = None):
+        self.message = message
+        self.where = where
+        super().__init__(f"{where}: {message}" if where else message)
+
+
+class Refused(DjresetError):
+    """A safety check said no; nothing was changed."""
+
+
+class StepFailed(DjresetError):
+    """A step failed while it ran."""

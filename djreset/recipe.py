@@ -1,0 +1,106 @@
+"""A recipe is an ordered list of steps; this runs one, nox-workflow style.
+
+Each step is looked up in the registry and called with its options.  The
+runner prints a header, confirms destructive work, times every step and ends
+with a summary.  It knows nothing about what the steps do.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Sequence
+
+from djreset import registry, ui
+from djreset.config import StepCall
+from djreset.errors import DjresetError, Refused
+from djreset.run import Run
+
+
+@dataclass
+class StepResult:
+    call: StepCall
+    status: str  # "ok", "failed", "skipped"
+    seconds: float = 0.0
+
+
+def call_step(run: Run, call: StepCall) -> None:
+    spec = registry.get(call.name)
+    if spec.argument:
+        spec.func(run, call.argument)
+    else:
+        spec.func(run, **call.options)
+
+
+def describe_targets(run: Run) -> None:
+    run.out.write(f"project  {run.project.root} ({run.project.settings})")
+    run.out.write(f"apps     {', '.join(run.apps)}")
+    for alias in run.aliases:
+        run.out.write(f"database {alias}: {run.engine(alias).describe()}")
+
+
+def confirm(run: Run, calls: Sequence[StepCall]) -> None:
+    """Destructive steps need a yes: typed, or --yes (plus DJRESET_CONFIRM when protected)."""
+    destructive = [call.name for call in calls if registry.get(call.name).destructive]
+    if not destructive or run.dry:
+        return
+    import os
+
+    what = f"{', '.join(dict.fromkeys(destructive))} on environment {run.env.name!r}"
+    if run.env.protected:
+        if run.assume_yes:
+            if os.environ.get("DJRESET_CONFIRM") == run.env.name:
+                return
+            raise Refused(
+                f"{run.env.name!r} is protected: --yes also needs DJRESET_CONFIRM={run.env.name} in the environment"
+            )
+        if not ui.is_interactive():
+            raise Refused(f"{run.env.name!r} is protected and stdin is not a terminal: nothing was changed")
+        expected = _database_names(run)
+        answer = ui.ask(f"This will run {what}. Type the database name ({' or '.join(expected)}) to continue: ")
+        if answer not in expected:
+            raise Refused("the name did not match; nothing was changed")
+        return
+    if run.assume_yes:
+        return
+    if not ui.is_interactive():
+        raise Refused(f"{what} needs confirmation, and stdin is not a terminal: pass --yes")
+    if ui.ask(f"This will run {what}. Continue? [y/N] ").lower() not in ("y", "yes"):
+        raise Refused("cancelled; nothing was changed")
+
+
+def _database_names(run: Run) -> list[str]:
+    from pathlib import Path
+
+    names = []
+    for alias in run.aliases:
+        engine = run.engine(alias)
+        names.append(Path(engine.spec.name).name if engine.file_based else engine.spec.name)
+    return names
+
+
+def execute(run: Run, calls: Sequence[StepCall], title: str) -> list[StepResult]:
+    run.out.title(title)
+    describe_targets(run)
+    confirm(run, calls)
+    results = [StepResult(call, "skipped") for call in calls]
+    started = time.perf_counter()
+    for index, result in enumerate(results, 1):
+        run.out.step(index, len(calls), result.call.describe())
+        begin = time.perf_counter()
+        try:
+            call_step(run, result.call)
+        except (DjresetError, KeyboardInterrupt):
+            result.status, result.seconds = "failed", time.perf_counter() - begin
+            summarize(run, results, time.perf_counter() - started)
+            raise
+        result.status, result.seconds = "ok", time.perf_counter() - begin
+        run.out.done(result.seconds)
+    summarize(run, results, time.perf_counter() - started)
+    return results
+
+
+def summarize(run: Run, results: Sequence[StepResult], total: float) -> None:
+    run.out.write("\nsummary" + (" (dry run: nothing was changed)" if run.dry else ""))
+    rows = [(r.call.describe(), r.status, f"{r.seconds:.2f}s" if r.status != "skipped" else "-") for r in results]
+    rows.append(("total", "", f"{total:.2f}s"))
+    run.out.table(rows)

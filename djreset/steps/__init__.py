@@ -1,0 +1,2 @@
+"""The recipe steps.  Importing this package registers every step."""
+from djreset.steps import commands, database, files, history  # noqa: F401

@@ -1,0 +1,105 @@
+"""makemigrations, migrate, migrate-fake-initial, and the project's own commands."""
+from __future__ import annotations
+
+import shlex
+
+from djreset.errors import StepFailed
+from djreset.registry import step
+from djreset.run import Run
+from djreset.steps import history
+from djreset.steps.files import migration_files
+
+
+def _show(run: Run, output: str) -> None:
+    for line in output.splitlines():
+        if line.strip():
+            run.out.info(line.rstrip())
+
+
+def _files_by_app(run: Run) -> dict[str, set[str]]:
+    found = {}
+    for label in run.apps:
+        package = run.django.migrations_package(label)
+        found[label] = {str(p) for p in migration_files(package.directory)} if package.directory else set()
+    return found
+
+
+@step("makemigrations")
+def makemigrations(run: Run) -> None:
+    """Write the listed apps' migrations (after clean-files: one initial migration each)."""
+    labels = list(run.apps)
+    run.django.forget_migration_modules(labels)
+    if run.dry:
+        if run.state.get("files_cleaned"):
+            # The old files are still on disk in a dry run; show what
+            # makemigrations will write once they are gone.
+            for label, migrations in run.django.predict_new_migrations(labels).items():
+                package = run.django.migrations_package(label)
+                folder = run.relative(package.directory) if package.directory else f"{label}/migrations"
+                for migration in migrations:
+                    run.actions.do(f"write {folder}/{migration.name}.py ({len(migration.operations)} operations)")
+        else:
+            run.actions.do(f"run makemigrations {' '.join(labels)}")
+        return
+    before = _files_by_app(run)
+    _show(run, run.django.call_command("makemigrations", *labels, interactive=False, verbosity=1))
+    run.django.forget_migration_modules(labels)
+    after = _files_by_app(run)
+    written = sum(len(after[label] - before[label]) for label in labels)
+    run.out.info(f"wrote {written} migration files")
+
+
+def _migrate(run: Run, alias: str, **options: object) -> None:
+    flags = " --fake-initial" if options.get("fake_initial") else ""
+    if run.dry:
+        run.actions.do(f"run migrate{flags} --database {alias}")
+        return
+    output = run.django.call_command("migrate", database=alias, interactive=False, verbosity=1, **options)
+    applied = [line.strip() for line in output.splitlines() if line.strip().startswith("Applying")]
+    for line in applied:
+        run.out.info(line)
+    if not applied:
+        run.out.info(f"{alias}: no migrations to apply")
+
+
+@step("migrate")
+def migrate(run: Run) -> None:
+    """Apply all migrations to the environment's database."""
+    for alias in run.aliases:
+        _migrate(run, alias)
+
+
+@step("migrate-fake-initial")
+def migrate_fake_initial(run: Run) -> None:
+    """Mark initial migrations whose tables exist as applied, then migrate the rest."""
+    for alias in run.aliases:
+        # Record the listed apps' soft-applied initial migrations first:
+        # Django checks history consistency before it fakes anything, and
+        # admin.0001 (applied) depends on the custom user model's 0001.
+        history.record_soft_applied_initials(run, alias)
+        _migrate(run, alias, fake_initial=True)
+
+
+@step("manage", argument="a management command, e.g. loaddata seed.json")
+def manage(run: Run, command: str) -> None:
+    """Run one of the project's management commands (in this process)."""
+    args = shlex.split(command)
+    run.actions.do(f"run manage.py {command}", lambda: _show(run, run.django.call_command(*args)))
+
+
+@step("run", argument="a shell command")
+def run_shell(run: Run, command: str) -> None:
+    """Run a shell command in the project root (sees DJANGO_SETTINGS_MODULE and DJRESET_ENV)."""
+    if run.dry:
+        run.actions.do(f"run {command}")
+        return
+    from invoke import Context
+
+    context = run.context or Context()
+    env = {"DJANGO_SETTINGS_MODULE": run.project.settings, "DJRESET_ENV": run.env.name}
+    run.out.info(f"$ {command}")
+    with context.cd(str(run.project.root)):
+        result = context.run(command, env=env, warn=True, hide=False, in_stream=False, dry=False)
+    if result is None or result.failed:
+        code = result.exited if result is not None else "?"
+        raise StepFailed(f"`{command}` exited with status {code}")

@@ -1,0 +1,148 @@
+"""The invoke tasks: thin wrappers around the recipe runner and the steps.
+
+Use them from the ``djreset`` command, from this repository's tasks.py, or
+from a tasks.py of your own::
+
+    from djreset.tasks import ns
+
+Every recipe step gets a task of the same name that runs just that step.
+Common flags: ``--env NAME``, ``--config PATH``, ``--yes``; invoke's ``--dry``
+prints what would be done without doing it.
+"""
+from __future__ import annotations
+
+import functools
+import inspect
+import sys
+import traceback
+from typing import Any, Callable
+
+from invoke import Collection, Context, Exit, task
+from invoke.tasks import Task
+
+from djreset import config as configuration
+from djreset import recipe, registry, steps  # noqa: F401 - registers the steps
+from djreset.config import StepCall
+from djreset.errors import DjresetError
+from djreset.run import Run
+from djreset.secrets import mask
+
+COMMON_HELP = {
+    "env": "environment from reset.yaml (default: DJRESET_ENV, then default_env)",
+    "config": "path to reset.yaml (default: DJRESET_CONFIG, then ./reset.yaml)",
+    "yes": "confirm destructive steps without a prompt (for CI)",
+}
+
+
+def reports_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Known errors become one line and their exit code; nothing prints a password."""
+
+    @functools.wraps(func)
+    def wrapper(c: Context, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(c, *args, **kwargs)
+        except DjresetError as exc:
+            raise Exit(f"djreset: {mask(str(exc))}", code=exc.exit_code) from None
+        except KeyboardInterrupt:
+            raise Exit("djreset: interrupted", code=130) from None
+        except Exception:  # a bug: show it, masked
+            print(mask(traceback.format_exc()), file=sys.stderr, end="")
+            raise Exit("djreset: unexpected error (the traceback above is a bug report)", code=1) from None
+
+    return wrapper
+
+
+def _setting(c: Context, name: str, given: Any) -> Any:
+    """A flag given to the task wins over the same flag given to djreset itself."""
+    if given not in (None, False):
+        return given
+    return c.config.get("djreset", {}).get(name, given)
+
+
+def make_run(c: Context, env: str | None, config: str | None, yes: bool = False, *, dry: bool | None = None) -> Run:
+    project = configuration.load(configuration.find(_setting(c, "config", config)))
+    environment = project.environment(_setting(c, "env", env))
+    return Run(
+        project,
+        environment,
+        dry=bool(c.config.run.dry) if dry is None else dry,
+        assume_yes=bool(_setting(c, "yes", yes)),
+        context=c,
+    )
+
+
+# -- one task per step ---------------------------------------------------------
+
+
+def _step_task(spec: registry.StepSpec) -> Task:
+    """A task that runs one step; its options become flags overriding the recipe."""
+
+    def body(c: Context, env: str | None = None, config: str | None = None, yes: bool = False, **flags: Any) -> None:
+        run = make_run(c, env, config, yes)
+        if spec.argument:
+            argument = flags.get("command") or _recipe_argument(run, spec.name)
+            call = StepCall(spec.name, {}, argument, run.env.where)
+        else:
+            options = dict(run.env.step_options(spec.name))
+            # A flag left at the step's default keeps the recipe's value.
+            options.update({k: v for k, v in flags.items() if v is not None and v != spec.options[k].default})
+            call = StepCall(spec.name, options, None, run.env.where)
+        recipe.execute(run, [call], title=f"djreset {spec.name} · environment {run.env.name}")
+
+    parameters = [
+        inspect.Parameter("c", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+        *(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default) for name, default in (("env", None), ("config", None), ("yes", False))),
+    ]
+    help_text = dict(COMMON_HELP)
+    if spec.argument:
+        parameters.append(inspect.Parameter("command", inspect.Parameter.KEYWORD_ONLY, default=None))
+        help_text["command"] = f"{spec.argument} (default: the one in the recipe)"
+    for name, option in spec.options.items():
+        # Booleans default to the step's default, so invoke makes them flags
+        # (--force, --no-if-exists); other options default to "not given".
+        default = option.default if option.kind is bool else None
+        parameters.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default))
+        help_text[name] = f"{option.help} (default: {option.default}, or the recipe's)"
+    body.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    body.__doc__ = spec.func.__doc__
+    body.__name__ = spec.name.replace("-", "_")
+    wrapped = reports_errors(body)
+    wrapped.__signature__ = body.__signature__  # type: ignore[attr-defined]
+    return Task(wrapped, name=spec.name, help=help_text)
+
+
+def _recipe_argument(run: Run, name: str) -> str:
+    for call in run.env.steps:
+        if call.name == name:
+            return call.argument or ""
+    raise DjresetError(f"{name} needs a command: give --command, or put `- {name}: ...` in the recipe")
+
+
+# -- recipe-level tasks --------------------------------------------------------
+
+
+@task(help=COMMON_HELP)
+@reports_errors
+def reset(c, env=None, config=None, yes=False):
+    """Run the environment's recipe, step by step, with a summary at the end."""
+    run = make_run(c, env, config, yes)
+    names = " → ".join(call.describe() for call in run.env.steps)
+    recipe.execute(run, run.env.steps, title=f"djreset reset · environment {run.env.name} · {names}")
+
+
+@task(help=COMMON_HELP)
+@reports_errors
+def plan(c, env=None, config=None, yes=False):
+    """Show every file, statement and command the recipe would run; change nothing."""
+    run = make_run(c, env, config, yes, dry=True)
+    recipe.execute(run, run.env.steps, title=f"djreset plan · environment {run.env.name} (dry run)")
+
+
+def _collection() -> Collection:
+    ns = Collection(reset, plan)
+    for name in sorted(registry.STEPS):
+        ns.add_task(_step_task(registry.get(name)))
+    return ns
+
+
+ns = _collection()

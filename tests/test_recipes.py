@@ -1,0 +1,126 @@
+"""Case 1 and Case 2 end to end, plan, and recipes in another order (SQLite)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import APPS, introspect, manage, migration_files, run_djreset, tree_snapshot
+
+
+def assert_one_initial_migration_each(project: Path) -> None:
+    for app in APPS:
+        assert migration_files(project, app) == ["0001_initial.py", "__init__.py"], app
+
+
+def assert_django_agrees(project: Path) -> None:
+    """makemigrations --check and migrate --check pass on the result."""
+    manage(project, "makemigrations", "--check", "--dry-run")
+    manage(project, "migrate", "--check")
+
+
+def test_case1_dev_recipe_drops_and_rebuilds(shop: Path) -> None:
+    result = run_djreset("reset", "--env", "dev", "--yes", cwd=shop)
+    assert result.code == 0, result.text
+
+    assert_one_initial_migration_each(shop)
+    assert_django_agrees(shop)
+    after = introspect(shop)
+    assert ["accounts", "0001_initial"] in after["history"]
+    assert not [row for row in after["history"] if row[0] in APPS and row[1] != "0001_initial"]
+    # The database was dropped: the seeded customers are gone, the tables are there.
+    assert after["rows"]["accounts_user"] == []
+    assert "orders_orderline" in after["schema"]
+    for step in ("clean-files", "drop-db", "create-db", "makemigrations", "migrate"):
+        assert f"] {step}" in result.out
+    assert "summary" in result.out and "total" in result.out
+
+
+def test_case2_keep_recipe_keeps_schema_and_data(shop: Path) -> None:
+    before = introspect(shop)
+    result = run_djreset("reset", "--env", "keep", "--yes", cwd=shop)
+    assert result.code == 0, result.text
+
+    assert_one_initial_migration_each(shop)
+    assert_django_agrees(shop)
+    after = introspect(shop)
+    assert after["schema"] == before["schema"]
+    assert after["rows"] == before["rows"]
+    listed = [row for row in after["history"] if row[0] in APPS]
+    assert listed == [["accounts", "0001_initial"], ["catalog", "0001_initial"], ["orders", "0001_initial"]]
+    others_before = [row for row in before["history"] if row[0] not in APPS]
+    others_after = [row for row in after["history"] if row[0] not in APPS]
+    assert others_after == others_before  # admin's rows survive the custom user model's reset
+
+
+def test_plan_changes_nothing(shop: Path) -> None:
+    before = tree_snapshot(shop)
+    for env in ("dev", "keep"):
+        result = run_djreset("plan", "--env", env, cwd=shop)
+        assert result.code == 0, result.text
+        assert "dry run: nothing was changed" in result.out
+    assert tree_snapshot(shop) == before
+
+
+def test_plan_lists_files_statements_and_new_migrations(shop: Path) -> None:
+    result = run_djreset("plan", "--env", "keep", cwd=shop)
+    assert result.code == 0, result.text
+    assert "would delete catalog/migrations/0003_seed_categories.py" in result.out
+    assert 'DELETE FROM "django_migrations"' in result.out
+    assert "params=['accounts', 'catalog', 'orders']" in result.out
+    assert "would write orders/migrations/0001_initial.py" in result.out
+    assert "would run migrate --fake-initial --database default" in result.out
+
+
+def test_invoke_dry_flag_changes_nothing_for_a_single_step(shop: Path) -> None:
+    before = tree_snapshot(shop)
+    result = run_djreset("--dry", "drop-db", "--env", "dev", cwd=shop)
+    assert result.code == 0, result.text
+    assert f"would delete {shop / 'db.sqlite3'}" in result.out
+    assert tree_snapshot(shop) == before
+
+
+def test_reordered_recipe_runs_in_the_given_order(shop: Path) -> None:
+    """drop-db first, then the files: the order in reset.yaml is the order run."""
+    config = shop / "reset.yaml"
+    config.write_text(
+        config.read_text().replace(
+            "steps: [clean-files, drop-db, create-db, makemigrations, migrate]",
+            "steps: [drop-db, create-db, clean-files, makemigrations, migrate]",
+        )
+    )
+    result = run_djreset("reset", "--env", "dev", "--yes", cwd=shop)
+    assert result.code == 0, result.text
+    order = [line.split("] ", 1)[1] for line in result.out.splitlines() if line.startswith("==> [")]
+    assert order == ["drop-db", "create-db", "clean-files", "makemigrations", "migrate"]
+    assert_one_initial_migration_each(shop)
+    assert_django_agrees(shop)
+
+
+def test_recipe_with_options_and_project_commands(shop: Path) -> None:
+    config = shop / "reset.yaml"
+    config.write_text(
+        config.read_text()
+        + """  seeded:
+    extends: dev
+    steps:
+      - clean-files
+      - drop-db: {if_exists: true}
+      - create-db
+      - makemigrations
+      - migrate
+      - manage: seed_demo
+      - run: echo "after reset in $DJRESET_ENV" > after.txt
+"""
+    )
+    result = run_djreset("reset", "--env", "seeded", "--yes", cwd=shop)
+    assert result.code == 0, result.text
+    assert (shop / "after.txt").read_text() == "after reset in seeded\n"
+    rows = introspect(shop)["rows"]
+    assert len(rows["accounts_user"]) == 2  # seed_demo ran in the new database
+
+
+def test_destructive_steps_refuse_without_terminal_or_yes(shop: Path) -> None:
+    before = tree_snapshot(shop)
+    result = run_djreset("reset", "--env", "dev", cwd=shop)
+    assert result.code == 1
+    assert "stdin is not a terminal: pass --yes" in result.err
+    assert tree_snapshot(shop) == before
