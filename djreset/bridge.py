@@ -58,16 +58,19 @@ class DjangoBridge:
             from django.conf import settings
 
             settings.DATABASES  # noqa: B018 - imports the settings module now
-        except ImportError as exc:
+        except Exception as exc:  # ImportError, SyntaxError, ImproperlyConfigured...
             raise ConfigError(
-                f"cannot import the settings module {self.project.settings!r} from {root}: {exc}",
-                None,
+                f"cannot import the settings module {self.project.settings!r} from {root}: {type(exc).__name__}: {exc}",
+                self.project.settings_where,
             ) from None
         # The database reset.yaml names wins over the one in settings, before
         # anything opens a connection.
         for alias, entry in self._databases.items():
             settings.DATABASES[alias] = entry
-        django.setup()
+        try:
+            django.setup()
+        except Exception as exc:
+            raise ConfigError(f"Django could not start with {self.project.settings}: {type(exc).__name__}: {exc}", self.project.settings_where) from None
         self._ready = True
 
     @property
@@ -141,6 +144,11 @@ class DjangoBridge:
         if explicit and Path(config.path).resolve() not in directory.parents:
             raise Refused(f"MIGRATION_MODULES moves the migrations of {label!r} to {directory}, outside the app; djreset will not touch them")
         return MigrationsPackage(label, module_name, directory)
+
+    def check_apps(self, labels: Iterable[str]) -> None:
+        """Every listed app exists and its migrations are the project's own."""
+        for label in labels:
+            self.migrations_package(label)
 
     def forget_migration_modules(self, labels: Iterable[str]) -> None:
         """Drop imported migration modules, so the next loader reads the disk again."""

@@ -113,6 +113,7 @@ class Project:
     config_path: Path
     root: Path
     settings: str
+    settings_where: Where | None
     apps: tuple[str, ...]
     app_where: Mapping[str, Where]
     default_env: str | None
@@ -126,6 +127,11 @@ class Project:
     @property
     def base_dir(self) -> Path:
         return self.config_path.parent
+
+    @property
+    def state_dir(self) -> Path:
+        """djreset's own files in the project: journal, lock, remembered facts."""
+        return self.root / ".djreset"
 
     @property
     def environment_names(self) -> list[str]:
@@ -205,6 +211,7 @@ def load(path: Path) -> Project:
         config_path=path,
         root=root,
         settings=settings,
+        settings_where=project.value["settings"].where,
         apps=tuple(apps),
         app_where=apps,
         default_env=default_env,

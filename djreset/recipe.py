@@ -78,10 +78,38 @@ def _database_names(run: Run) -> list[str]:
     return names
 
 
+def needs_backup(run: Run, calls: Sequence[StepCall]) -> bool:
+    """Back up first unless the recipe itself backs up before its first destructive step."""
+    if run.dry or not run.project.backups_enabled:
+        return False
+    for call in calls:
+        if call.name in ("backup", "restore"):
+            return call.name == "restore"  # a restore is itself undoable
+        if registry.get(call.name).destructive:
+            return True
+    return False
+
+
+def automatic_backup(run: Run, calls: Sequence[StepCall]) -> None:
+    from djreset import backup
+
+    drops = any(call.name == "drop-db" for call in calls)
+    run.out.write("\n==> backup (automatic, before the first destructive step)")
+    begin = time.perf_counter()
+    names = [call.name for call in calls]
+    reason = "before restore" if "restore" in names else "before reset" if len(names) > 1 else f"before {names[0]}"
+    run.state["backup"] = backup.create(run, with_database=drops and run.project.dump_database, reason=reason)
+    run.out.done(time.perf_counter() - begin)
+
+
 def execute(run: Run, calls: Sequence[StepCall], title: str) -> list[StepResult]:
+    # Bad app labels and third-party apps are refused before anything runs.
+    run.django.check_apps(run.apps)
     run.out.title(title)
     describe_targets(run)
     confirm(run, calls)
+    if needs_backup(run, calls):
+        automatic_backup(run, calls)
     results = [StepResult(call, "skipped") for call in calls]
     started = time.perf_counter()
     for index, result in enumerate(results, 1):

@@ -138,8 +138,22 @@ def plan(c, env=None, config=None, yes=False):
     recipe.execute(run, run.env.steps, title=f"djreset plan · environment {run.env.name} (dry run)")
 
 
+@task(help=COMMON_HELP)
+@reports_errors
+def backups(c, env=None, config=None, yes=False):
+    """List the backups djreset has made, oldest first."""
+    from djreset import backup
+
+    project = configuration.load(configuration.find(_setting(c, "config", config)))
+    found = backup.all_backups(project)
+    if not found:
+        print(f"no backups in {project.backup_dir}")
+    for item in found:
+        print(item.describe())
+
+
 def _collection() -> Collection:
-    ns = Collection(reset, plan)
+    ns = Collection(reset, plan, backups)
     for name in sorted(registry.STEPS):
         ns.add_task(_step_task(registry.get(name)))
     return ns

@@ -8,13 +8,25 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Iterator
 
 import pytest
+
+if TYPE_CHECKING:
+    from servers import Server
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "examples" / "shop"
 INTROSPECT = Path(__file__).resolve().parent / "introspect.py"
 APPS = ("accounts", "catalog", "orders")
+# Pass/fail tallies that suites report at the end of the run (e.g. "bad inputs").
+SUMMARY: dict[str, list[bool]] = {}
+
+
+def pytest_terminal_summary(terminalreporter) -> None:  # noqa: ANN001 - pytest hook
+    bad = SUMMARY.get("bad inputs")
+    if bad:
+        terminalreporter.write_line(f"bad inputs: {len(bad)}, clean errors: {sum(bad)}")
 
 
 def clean_env(**extra: str) -> dict[str, str]:
@@ -105,3 +117,101 @@ def bare_shop(tmp_path: Path) -> Path:
     target = tmp_path / "shop"
     shutil.copytree(EXAMPLE, target, ignore=shutil.ignore_patterns("__pycache__", "*.sqlite3*", ".djreset"))
     return target
+
+
+# -- the same project on every engine ------------------------------------------
+
+ENGINES = ("sqlite", "postgresql", "mysql")
+SQLITE_BLOCK = "{engine: sqlite, name: db.sqlite3}"
+TEST_SETTINGS = """\
+# Written by the tests: the example's settings on a test server database.
+import json
+import os
+
+from shop.settings import *  # noqa: F401,F403
+
+DATABASES = {"default": json.loads(os.environ["DJT_DATABASE"])}
+"""
+
+
+@dataclass
+class Target:
+    """A copy of the example project on one engine, migrated and seeded with its old history."""
+
+    engine: str
+    project: Path
+    server: "Server | None" = None
+    database: str | None = None
+
+    def env(self, **extra: str) -> dict[str, str]:
+        values = dict(extra)
+        if self.server:
+            values.update(self.server.env())
+            values["DJT_DATABASE"] = json.dumps(self.server.django_database(self.database))
+        return clean_env(**values)
+
+    def djreset(self, *args: str, env: dict[str, str] | None = None, stdin: str | None = None) -> Result:
+        return run_djreset(*args, cwd=self.project, env=env or self.env(), stdin=stdin)
+
+    def manage(self, *args: str) -> subprocess.CompletedProcess:
+        settings = ["--settings=test_settings"] if self.server else []
+        return manage(self.project, *args, *settings, env=self.env())
+
+    def introspect(self) -> dict:
+        database = self.server.django_database(self.database) if self.server else None
+        return introspect(self.project, database)
+
+    def use_block(self, block: str) -> None:
+        """Point the dev and keep environments at ``block``."""
+        config = self.project / "reset.yaml"
+        config.write_text(config.read_text().replace(SQLITE_BLOCK, block))
+
+
+def _prepare_server_project(project: Path, server: "Server", database: str) -> Target:
+    (project / "test_settings.py").write_text(TEST_SETTINGS)
+    target = Target(server.engine, project, server, database)
+    target.use_block(server.yaml_block(database))
+    return target
+
+
+@pytest.fixture(scope="session")
+def pg_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A PostgreSQL database with the example's old history and data, to copy from."""
+    from servers import Server
+
+    server = Server.find("postgresql")
+    name = server.new_name() + "_tpl"
+    server.create(name)
+    project = tmp_path_factory.mktemp("pg-template") / "shop"
+    shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns("__pycache__", "*.sqlite3*", ".djreset"))
+    target = _prepare_server_project(project, server, name)
+    target.manage("migrate", "-v0")
+    target.manage("seed_demo")
+    yield name
+    server.drop_matching(name)
+
+
+@pytest.fixture(params=ENGINES)
+def target(request: pytest.FixtureRequest, migrated_template: Path, tmp_path: Path) -> Iterator[Target]:
+    """The migrated, seeded example project on each engine in turn."""
+    project = tmp_path / "shop"
+    if request.param == "sqlite":
+        shutil.copytree(migrated_template, project)
+        yield Target("sqlite", project)
+        return
+    from servers import Server
+
+    server = Server.find(request.param)
+    name = server.new_name()
+    shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns("__pycache__", "*.sqlite3*", ".djreset"))
+    target = _prepare_server_project(project, server, name)
+    if request.param == "postgresql":
+        server.create(name, template=request.getfixturevalue("pg_template"))
+    else:
+        server.create(name)
+        target.manage("migrate", "-v0")
+        target.manage("seed_demo")
+    try:
+        yield target
+    finally:
+        server.drop_matching(name)

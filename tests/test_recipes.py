@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import APPS, introspect, manage, migration_files, run_djreset, tree_snapshot
+from conftest import APPS, Target, introspect, manage, migration_files, run_djreset, tree_snapshot
 
 
 def assert_one_initial_migration_each(project: Path) -> None:
@@ -17,13 +17,14 @@ def assert_django_agrees(project: Path) -> None:
     manage(project, "migrate", "--check")
 
 
-def test_case1_dev_recipe_drops_and_rebuilds(shop: Path) -> None:
-    result = run_djreset("reset", "--env", "dev", "--yes", cwd=shop)
+def test_case1_dev_recipe_drops_and_rebuilds(target: Target) -> None:
+    result = target.djreset("reset", "--env", "dev", "--yes")
     assert result.code == 0, result.text
 
-    assert_one_initial_migration_each(shop)
-    assert_django_agrees(shop)
-    after = introspect(shop)
+    assert_one_initial_migration_each(target.project)
+    target.manage("makemigrations", "--check", "--dry-run")
+    target.manage("migrate", "--check")
+    after = target.introspect()
     assert ["accounts", "0001_initial"] in after["history"]
     assert not [row for row in after["history"] if row[0] in APPS and row[1] != "0001_initial"]
     # The database was dropped: the seeded customers are gone, the tables are there.
@@ -34,14 +35,16 @@ def test_case1_dev_recipe_drops_and_rebuilds(shop: Path) -> None:
     assert "summary" in result.out and "total" in result.out
 
 
-def test_case2_keep_recipe_keeps_schema_and_data(shop: Path) -> None:
-    before = introspect(shop)
-    result = run_djreset("reset", "--env", "keep", "--yes", cwd=shop)
+def test_case2_keep_recipe_keeps_schema_and_data(target: Target) -> None:
+    before = target.introspect()
+    assert before["rows"]["accounts_user"], "the example should be seeded"
+    result = target.djreset("reset", "--env", "keep", "--yes")
     assert result.code == 0, result.text
 
-    assert_one_initial_migration_each(shop)
-    assert_django_agrees(shop)
-    after = introspect(shop)
+    assert_one_initial_migration_each(target.project)
+    target.manage("makemigrations", "--check", "--dry-run")
+    target.manage("migrate", "--check")
+    after = target.introspect()
     assert after["schema"] == before["schema"]
     assert after["rows"] == before["rows"]
     listed = [row for row in after["history"] if row[0] in APPS]
@@ -51,13 +54,14 @@ def test_case2_keep_recipe_keeps_schema_and_data(shop: Path) -> None:
     assert others_after == others_before  # admin's rows survive the custom user model's reset
 
 
-def test_plan_changes_nothing(shop: Path) -> None:
-    before = tree_snapshot(shop)
+def test_plan_changes_nothing(target: Target) -> None:
+    files, database = tree_snapshot(target.project), target.introspect()
     for env in ("dev", "keep"):
-        result = run_djreset("plan", "--env", env, cwd=shop)
+        result = target.djreset("plan", "--env", env)
         assert result.code == 0, result.text
         assert "dry run: nothing was changed" in result.out
-    assert tree_snapshot(shop) == before
+    assert tree_snapshot(target.project) == files
+    assert target.introspect() == database
 
 
 def test_plan_lists_files_statements_and_new_migrations(shop: Path) -> None:

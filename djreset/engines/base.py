@@ -1,6 +1,7 @@
 """The engine interface every database class implements."""
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -8,6 +9,18 @@ from typing import TYPE_CHECKING, Any, ClassVar
 if TYPE_CHECKING:
     from djreset.actions import Actions
     from djreset.config import DatabaseSpec
+
+# Server database names djreset accepts: they need no quoting anywhere, in SQL,
+# in a shell or in a file name.  Identifiers are still quoted by the driver.
+SERVER_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]*$")
+
+
+def check_server_name(name: str, max_length: int) -> str | None:
+    if not SERVER_NAME.match(name):
+        return f"{name!r}: database names may use ASCII letters, digits, '_' and '-' only"
+    if len(name) > max_length:
+        return f"{name!r}: longer than {max_length} characters"
+    return None
 
 
 class Engine(ABC):
@@ -63,7 +76,7 @@ class Engine(ABC):
         """Dump the whole database into ``folder``; return the dump's path."""
 
     @abstractmethod
-    def restore(self, dump: Path) -> None:
+    def restore(self, actions: "Actions", dump: Path) -> None:
         """Replace the database with the dump made by :meth:`backup`."""
 
     @abstractmethod

@@ -98,13 +98,16 @@ class SQLiteEngine(Engine):
                 source.backup(copy)
         return target
 
-    def restore(self, dump: Path) -> None:
-        for path in self.files()[1:]:
-            path.unlink(missing_ok=True)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with closing(sqlite3.connect(f"file:{dump}?mode=ro", uri=True)) as source:
-            with closing(sqlite3.connect(self.path)) as target:
-                source.backup(target)
+    def restore(self, actions: "Actions", dump: Path) -> None:
+        def copy_back() -> None:
+            for path in self.files():
+                path.unlink(missing_ok=True)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with closing(sqlite3.connect(f"file:{dump}?mode=ro", uri=True)) as source:
+                with closing(sqlite3.connect(self.path)) as target:
+                    source.backup(target)
+
+        actions.do(f"restore {self.path} from {dump}", copy_back)
 
     def scratch(self, tag: str) -> "SQLiteEngine":
         folder = Path(tempfile.mkdtemp(prefix="djreset-scratch-"))

@@ -1,8 +1,33 @@
 """drop-db and create-db: the whole database, through its engine."""
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Any
+
+from djreset.engines import Engine
 from djreset.registry import Option, step
 from djreset.run import Run
+
+
+def _facts_file(run: Run, engine: Engine) -> Path:
+    """Where drop-db leaves what create-db should bring back (they may run apart)."""
+    return run.project.state_dir / "dropped" / f"{engine.name}-{engine.alias}-{Path(engine.spec.name).name}.json"
+
+
+def _remember(run: Run, engine: Engine, facts: dict[str, Any]) -> None:
+    run.state.setdefault("dropped", {})[engine.alias] = facts
+    if not run.dry:
+        path = _facts_file(run, engine)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(facts, indent=2))
+
+
+def _recall(run: Run, engine: Engine) -> dict[str, Any]:
+    if engine.alias in run.state.get("dropped", {}):
+        return run.state["dropped"][engine.alias]
+    path = _facts_file(run, engine)
+    return json.loads(path.read_text()) if path.is_file() else {}
 
 
 @step(
@@ -17,24 +42,27 @@ def drop_db(run: Run, if_exists: bool, force: bool) -> None:
     """Drop the environment's database (SQLite: the file and its side files)."""
     # Our own connection would keep the database open (or in use).
     run.django.close_connections()
-    remembered = run.state.setdefault("dropped", {})
     for alias in run.aliases:
         engine = run.engine(alias)
         run.out.info(f"database {alias}: {engine.describe()}")
         if engine.exists():
-            remembered[alias] = engine.remember_before_drop()
+            facts = engine.remember_before_drop()
+            if facts:
+                run.out.info("remembered for create-db: " + ", ".join(f"{k}={v}" for k, v in facts.items()))
+            _remember(run, engine, facts)
         engine.drop(run.actions, if_exists=if_exists, force=force)
         run.state.setdefault("dropped_aliases", set()).add(alias)
 
 
 @step("create-db", options={"if_not_exists": Option(bool, False, "an existing database is fine")})
 def create_db(run: Run, if_not_exists: bool) -> None:
-    """Create the environment's database, empty."""
-    remembered = run.state.get("dropped", {})
+    """Create the environment's database, empty (with the owner, encoding and extensions it had)."""
     for alias in run.aliases:
         engine = run.engine(alias)
-        engine.recreate_with(remembered.get(alias, {}))
+        engine.recreate_with(_recall(run, engine))
         run.out.info(f"database {alias}: {engine.describe()}")
         # In a dry run the database is still there after drop-db.
         exists = False if run.dry and alias in run.state.get("dropped_aliases", ()) else None
         engine.create(run.actions, if_not_exists=if_not_exists, exists=exists)
+        if not run.dry:
+            _facts_file(run, engine).unlink(missing_ok=True)

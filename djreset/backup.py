@@ -1,0 +1,239 @@
+"""Backups: everything a reset may destroy, saved first, and put back on demand.
+
+A backup is a folder ``<backup_dir>/<timestamp>-<env>/`` with:
+
+* ``files.tar.gz``: the listed apps' migrations folders (without __pycache__);
+* ``history-<alias>.json``: every row of django_migrations, ids included;
+* ``database-<alias>.*``: an engine dump, when the recipe drops the database;
+* ``manifest.json``: what is in it, written last, so a backup without a
+  complete manifest is never used.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import tarfile
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from djreset import __version__
+from djreset.errors import DjresetError, Refused
+from djreset.steps.files import migration_files
+
+if TYPE_CHECKING:
+    from djreset.config import Project
+    from djreset.run import Run
+
+MANIFEST = "manifest.json"
+FILES_ARCHIVE = "files.tar.gz"
+
+
+@dataclass(frozen=True)
+class Backup:
+    folder: Path
+    manifest: dict[str, Any]
+
+    @property
+    def id(self) -> str:
+        return self.folder.name
+
+    def describe(self) -> str:
+        parts = ["files"] if self.manifest.get("files") else []
+        parts += [f"history:{alias}" for alias in self.manifest.get("history", {})]
+        parts += [f"database:{alias}" for alias in self.manifest.get("databases", {})]
+        reason = self.manifest.get("reason", "manual")
+        return f"{self.id}  {reason:<15}  ({', '.join(parts) or 'empty'})"
+
+
+# -- making one ----------------------------------------------------------------
+
+
+def _new_folder(run: "Run") -> Path:
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    folder = run.project.backup_dir / f"{stamp}-{run.env.name}"
+    suffix = 1
+    while folder.exists():  # two backups in one second
+        suffix += 1
+        folder = run.project.backup_dir / f"{stamp}-{run.env.name}-{suffix}"
+    return folder
+
+
+def _archive_files(run: "Run", folder: Path) -> dict[str, str]:
+    """Tar the listed apps' migrations folders; return label → folder (relative)."""
+    folders: dict[str, str] = {}
+    with tarfile.open(folder / FILES_ARCHIVE, "w:gz") as archive:
+        for label in run.apps:
+            package = run.django.migrations_package(label)
+            if package.directory is None:
+                continue
+            relative = package.directory.relative_to(run.project.root)
+            folders[label] = str(relative)
+            archive.add(package.directory, arcname=str(relative), filter=lambda info: None if "__pycache__" in info.name else info)
+    return folders
+
+
+def _history_rows(run: "Run", alias: str) -> list[dict[str, Any]] | None:
+    from django.db.migrations.recorder import MigrationRecorder
+
+    if not run.engine(alias).exists():
+        return None
+    recorder = MigrationRecorder(run.django.connection(alias))
+    if not recorder.has_table():
+        return None
+    return [
+        {"id": row.id, "app": row.app, "name": row.name, "applied": row.applied.isoformat()}
+        for row in recorder.migration_qs.order_by("id")
+    ]
+
+
+def create(run: "Run", *, with_database: bool, reason: str = "manual") -> Backup:
+    """Back up files, history and (optionally) the databases; print where."""
+    folder = _new_folder(run)
+    folder.mkdir(parents=True)
+    _ignore_in_git(run.project.backup_dir)
+    manifest: dict[str, Any] = {
+        "id": folder.name,
+        "env": run.env.name,
+        "reason": reason,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "djreset": __version__,
+        "apps": list(run.apps),
+        "files": _archive_files(run, folder),
+        "history": {},
+        "databases": {},
+    }
+    for alias in run.aliases:
+        rows = _history_rows(run, alias)
+        if rows is not None:
+            (folder / f"history-{alias}.json").write_text(json.dumps(rows, indent=1))
+            manifest["history"][alias] = len(rows)
+        engine = run.engine(alias)
+        if with_database and engine.exists():
+            run.django.close_connections()
+            dump = engine.backup(folder)
+            target = dump.with_name(f"database-{alias}{''.join(dump.suffixes)}")
+            dump.rename(target)
+            manifest["databases"][alias] = {
+                "engine": engine.name,
+                "dump": target.name,
+                "facts": engine.remember_before_drop(),
+            }
+    (folder / MANIFEST).write_text(json.dumps(manifest, indent=2))
+    backup = Backup(folder, manifest)
+    run.out.info(f"backup {backup.describe()}")
+    run.out.info(f"    in {folder}")
+    return backup
+
+
+def _ignore_in_git(folder: Path) -> None:
+    """Backups hold data: keep them out of commits even without a .gitignore entry."""
+    marker = folder / ".gitignore"
+    if not marker.exists():
+        marker.write_text("*\n")
+
+
+# -- finding them --------------------------------------------------------------
+
+
+def all_backups(project: "Project") -> list[Backup]:
+    """Complete backups, oldest first."""
+    found = []
+    if project.backup_dir.is_dir():
+        for folder in sorted(project.backup_dir.iterdir()):
+            manifest = folder / MANIFEST
+            if manifest.is_file():
+                found.append(Backup(folder, json.loads(manifest.read_text())))
+    return found
+
+
+def find(project: "Project", backup_id: str | None, env: str, exclude: Backup | None = None) -> Backup:
+    """The backup named ``backup_id``, or the latest of ``env`` (not ``exclude``)."""
+    backups = [backup for backup in all_backups(project) if exclude is None or backup.id != exclude.id]
+    if backup_id:
+        for backup in backups:
+            if backup.id == backup_id:
+                return backup
+        raise DjresetError(f"no backup {backup_id!r} in {project.backup_dir} (see `djreset backups`)")
+    # Undo the last reset: a backup taken just before a restore is only
+    # chosen by name.
+    mine = [b for b in backups if b.manifest["env"] == env and b.manifest.get("reason") != "before restore"]
+    if not mine:
+        raise DjresetError(f"no backups of environment {env!r} in {project.backup_dir}")
+    return mine[-1]
+
+
+# -- putting one back ------------------------------------------------------------
+
+
+def restore(run: "Run", backup: Backup) -> None:
+    """Databases from their dumps, then history rows, then files: exactly as saved."""
+    manifest = backup.manifest
+    if manifest["apps"] != list(run.apps):
+        raise Refused(f"backup {backup.id} was made for apps {manifest['apps']}, reset.yaml now lists {list(run.apps)}")
+    run.django.close_connections()
+    for alias, saved in manifest.get("databases", {}).items():
+        engine = run.engine(alias)
+        engine.recreate_with(saved.get("facts", {}))
+        engine.restore(run.actions, backup.folder / saved["dump"])
+    run.django.close_connections()
+    for alias in manifest.get("history", {}):
+        if alias in manifest.get("databases", {}):
+            continue  # the dump brought the history back already
+        _restore_history(run, alias, json.loads((backup.folder / f"history-{alias}.json").read_text()))
+    _restore_files(run, backup)
+
+
+def _restore_history(run: "Run", alias: str, rows: list[dict[str, Any]]) -> None:
+    from django.core.management.color import no_style
+    from django.db import transaction
+    from django.db.migrations.recorder import MigrationRecorder
+
+    connection = run.django.connection(alias)
+    recorder = MigrationRecorder(connection)
+
+    def put_back() -> None:
+        recorder.ensure_schema()
+        model = recorder.Migration
+        with transaction.atomic(using=alias):
+            recorder.migration_qs.all().delete()
+            model.objects.using(alias).bulk_create(
+                model(id=row["id"], app=row["app"], name=row["name"], applied=datetime.fromisoformat(row["applied"])) for row in rows
+            )
+            # Explicit ids leave PostgreSQL's sequence behind; Django knows the fix.
+            with connection.cursor() as cursor:
+                for statement in connection.ops.sequence_reset_sql(no_style(), [model]):
+                    cursor.execute(statement)
+
+    run.actions.do(f"restore {len(rows)} django_migrations rows on {alias}", put_back)
+
+
+def _restore_files(run: "Run", backup: Backup) -> None:
+    archive_path = backup.folder / FILES_ARCHIVE
+    folders = backup.manifest.get("files", {})
+    for label, relative in folders.items():
+        directory = run.project.root / relative
+        if directory.is_dir():
+            for path in migration_files(directory):
+                run.actions.do(f"delete {run.relative(path)}", path.unlink)
+            cache = directory / "__pycache__"
+            if cache.is_dir():
+                run.actions.do(f"delete {run.relative(cache)}/", lambda cache=cache: shutil.rmtree(cache))
+
+    def extract() -> None:
+        with tarfile.open(archive_path) as archive:
+            members = archive.getmembers()
+            for member in members:
+                # Only plain files and folders under the recorded app folders.
+                target = (run.project.root / member.name).resolve()
+                if not (member.isfile() or member.isdir()) or run.project.root.resolve() not in target.parents:
+                    raise Refused(f"backup archive {archive_path} holds an unexpected entry {member.name!r}")
+            if hasattr(tarfile, "data_filter"):  # refuses links and odd modes too
+                archive.extractall(run.project.root, members=members, filter="data")
+            else:
+                archive.extractall(run.project.root, members=members)
+        for label in folders:
+            run.django.forget_migration_modules([label])
+
+    run.actions.do(f"restore the migration files of {', '.join(folders)} from {backup.id}", extract)
