@@ -152,8 +152,33 @@ def backups(c, env=None, config=None, yes=False):
         print(item.describe())
 
 
+@task(help={"settings": "DJANGO_SETTINGS_MODULE (default: the one manage.py names)", "force": "overwrite an existing reset.yaml"})
+@reports_errors
+def init(c, settings=None, force=False):
+    """Draft reset.yaml from the Django project in the current directory."""
+    from pathlib import Path
+
+    from djreset import init as drafting
+    from djreset.errors import Refused
+
+    root = Path.cwd()
+    target = root / configuration.CONFIG_NAME
+    if target.exists() and not force:
+        raise Refused(f"{target} exists; pass --force to replace it")
+    draft = drafting.draft(root, drafting.find_settings(root, settings))
+    target.write_text(drafting.render(draft))
+    print(f"wrote {target}")
+    print(f"  settings  {draft.settings}")
+    print(f"  apps      {', '.join(draft.apps)}")
+    for alias, block in draft.databases.items():
+        print(f"  database  {alias}: {block['engine']} {block['name']}")
+    if draft.password_variables:
+        print(f"  passwords from the environment: {', '.join(draft.password_variables)}")
+    print("next: djreset plan --env dev")
+
+
 def _collection() -> Collection:
-    ns = Collection(reset, plan, backups)
+    ns = Collection(reset, plan, backups, init)
     for name in sorted(registry.STEPS):
         ns.add_task(_step_task(registry.get(name)))
     return ns

@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
@@ -21,6 +22,16 @@ INTROSPECT = Path(__file__).resolve().parent / "introspect.py"
 APPS = ("accounts", "catalog", "orders")
 # Pass/fail tallies that suites report at the end of the run (e.g. "bad inputs").
 SUMMARY: dict[str, list[bool]] = {}
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):  # noqa: ANN001, ANN201 - pytest hook
+    """In CI (DJRESET_REQUIRE_SERVERS=1) a skipped test is a failed test."""
+    outcome = yield
+    report = outcome.get_result()
+    if os.environ.get("DJRESET_REQUIRE_SERVERS") == "1" and report.skipped and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        report.longrepr = f"unexpected skip (DJRESET_REQUIRE_SERVERS=1): {report.longrepr}"
 
 
 def pytest_terminal_summary(terminalreporter) -> None:  # noqa: ANN001 - pytest hook
@@ -142,12 +153,14 @@ class Target:
     project: Path
     server: "Server | None" = None
     database: str | None = None
+    block: str = SQLITE_BLOCK  # the database mapping the dev and keep environments use
 
     def env(self, **extra: str) -> dict[str, str]:
-        values = dict(extra)
+        values: dict[str, str] = {}
         if self.server:
             values.update(self.server.env())
             values["DJT_DATABASE"] = json.dumps(self.server.django_database(self.database))
+        values.update(extra)
         return clean_env(**values)
 
     def djreset(self, *args: str, env: dict[str, str] | None = None, stdin: str | None = None) -> Result:
@@ -164,7 +177,8 @@ class Target:
     def use_block(self, block: str) -> None:
         """Point the dev and keep environments at ``block``."""
         config = self.project / "reset.yaml"
-        config.write_text(config.read_text().replace(SQLITE_BLOCK, block))
+        config.write_text(config.read_text().replace(self.block, block))
+        self.block = block
 
 
 def _prepare_server_project(project: Path, server: "Server", database: str) -> Target:
@@ -191,21 +205,20 @@ def pg_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server.drop_matching(name)
 
 
-@pytest.fixture(params=ENGINES)
-def target(request: pytest.FixtureRequest, migrated_template: Path, tmp_path: Path) -> Iterator[Target]:
-    """The migrated, seeded example project on each engine in turn."""
+@contextmanager
+def prepared_target(engine: str, request: pytest.FixtureRequest, migrated_template: Path, tmp_path: Path) -> Iterator[Target]:
     project = tmp_path / "shop"
-    if request.param == "sqlite":
+    if engine == "sqlite":
         shutil.copytree(migrated_template, project)
         yield Target("sqlite", project)
         return
     from servers import Server
 
-    server = Server.find(request.param)
+    server = Server.find(engine)
     name = server.new_name()
     shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns("__pycache__", "*.sqlite3*", ".djreset"))
     target = _prepare_server_project(project, server, name)
-    if request.param == "postgresql":
+    if engine == "postgresql":
         server.create(name, template=request.getfixturevalue("pg_template"))
     else:
         server.create(name)
@@ -215,3 +228,17 @@ def target(request: pytest.FixtureRequest, migrated_template: Path, tmp_path: Pa
         yield target
     finally:
         server.drop_matching(name)
+
+
+@pytest.fixture(params=ENGINES)
+def target(request: pytest.FixtureRequest, migrated_template: Path, tmp_path: Path) -> Iterator[Target]:
+    """The migrated, seeded example project on each engine in turn."""
+    with prepared_target(request.param, request, migrated_template, tmp_path) as prepared:
+        yield prepared
+
+
+@pytest.fixture(params=ENGINES[1:])
+def server_target(request: pytest.FixtureRequest, migrated_template: Path, tmp_path: Path) -> Iterator[Target]:
+    """The same, on the server engines only."""
+    with prepared_target(request.param, request, migrated_template, tmp_path) as prepared:
+        yield prepared

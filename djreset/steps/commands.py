@@ -55,11 +55,19 @@ def _migrate(run: Run, alias: str, **options: object) -> None:
         run.actions.do(f"run migrate{flags} --database {alias}")
         return
     output = run.django.call_command("migrate", database=alias, interactive=False, verbosity=1, **options)
-    applied = [line.strip() for line in output.splitlines() if line.strip().startswith("Applying")]
-    for line in applied:
-        run.out.info(line)
-    if not applied:
+    # "  Applying auth.0001_initial... OK" (or FAKED): one line per app instead.
+    done = [line.split()[1].rstrip(".") for line in output.splitlines() if line.strip().startswith("Applying")]
+    faked = [line.split()[1].rstrip(".") for line in output.splitlines() if line.strip().startswith("Applying") and line.rstrip().endswith("FAKED")]
+    if not done:
         run.out.info(f"{alias}: no migrations to apply")
+        return
+    per_app: dict[str, int] = {}
+    for key in done:
+        app = key.split(".")[0]
+        per_app[app] = per_app.get(app, 0) + 1
+    run.out.info(f"{alias}: applied {len(done)} migrations (" + ", ".join(f"{app} {n}" for app, n in per_app.items()) + ")")
+    if faked:
+        run.out.info(f"{alias}: faked (tables already there): {', '.join(faked)}")
 
 
 @step("migrate")

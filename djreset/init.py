@@ -1,0 +1,118 @@
+"""``djreset init``: draft reset.yaml from the project in the current directory.
+
+The draft lists the project's own apps (those under the project root that
+have models or migrations, never site-packages or a virtualenv), the settings
+module, and each database from the settings, with any password written as a
+``${VAR}`` reference, never as its value.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from djreset import engines, paths
+from djreset.bridge import DjangoBridge
+from djreset.config import CONFIG_NAME, DataMigrationPolicy, Project
+from djreset.errors import ConfigError
+
+SETTINGS_IN_MANAGE = re.compile(r"""DJANGO_SETTINGS_MODULE["']\s*,\s*["']([\w.]+)["']""")
+
+
+@dataclass(frozen=True)
+class Draft:
+    settings: str
+    apps: list[str]
+    databases: dict[str, dict[str, object]]
+    password_variables: list[str]
+
+
+def find_settings(root: Path, given: str | None) -> str:
+    if given:
+        return given
+    if os.environ.get("DJANGO_SETTINGS_MODULE"):
+        return os.environ["DJANGO_SETTINGS_MODULE"]
+    manage = root / "manage.py"
+    if manage.is_file():
+        match = SETTINGS_IN_MANAGE.search(manage.read_text(encoding="utf-8", errors="replace"))
+        if match:
+            return match.group(1)
+    raise ConfigError(f"cannot tell the settings module: no manage.py naming it in {root}; pass --settings")
+
+
+def _variable(settings: str, alias: str) -> str:
+    base = settings.split(".")[0].upper()
+    return f"{base}_DB_PASSWORD" if alias == "default" else f"{base}_{alias.upper()}_DB_PASSWORD"
+
+
+def draft(root: Path, settings: str) -> Draft:
+    project = Project(
+        config_path=root / CONFIG_NAME, root=root, settings=settings, settings_where=None, apps=(), app_where={},
+        default_env=None, backup_dir=root / ".djreset" / "backups", backups_enabled=True, dump_database=True,
+        data_migrations=DataMigrationPolicy(),
+    )
+    bridge = DjangoBridge(project, None)
+    from django.apps import apps as registry
+
+    bridge.setup()
+    own = []
+    for config in registry.get_app_configs():
+        if paths.why_not_owned(Path(config.path), root) is None:
+            has_models = any(True for _ in config.get_models())
+            if has_models or (Path(config.path) / "migrations").is_dir():
+                own.append(config.label)
+    if not own:
+        raise ConfigError(f"found no app of the project's own under {root} (apps in site-packages or a virtualenv never count)")
+    databases: dict[str, dict[str, object]] = {}
+    variables = []
+    for alias, entry in bridge.settings.DATABASES.items():
+        engine = engines.for_django(alias, dict(entry))
+        block: dict[str, object] = {"engine": engine.name}
+        if engine.file_based:
+            try:
+                block["name"] = str(Path(engine.spec.name).relative_to(root))
+            except ValueError:
+                block["name"] = engine.spec.name
+        else:
+            block["name"] = engine.spec.name
+            for key in ("host", "port", "user"):
+                value = getattr(engine.spec, key)
+                if value:
+                    block[key] = value
+            if engine.spec.password:
+                variable = _variable(settings, alias)
+                block["password"] = "${" + variable + "}"
+                variables.append(variable)
+        databases[alias] = block
+    return Draft(settings, own, databases, variables)
+
+
+def _flow(block: dict[str, object]) -> str:
+    """A YAML flow mapping; JSON strings are valid YAML scalars."""
+    return "{" + ", ".join(f"{key}: {json.dumps(value) if isinstance(value, str) else value}" for key, value in block.items()) + "}"
+
+
+def render(d: Draft) -> str:
+    if len(d.databases) == 1:
+        database = f"    database: {_flow(d.databases['default'])}\n"
+    else:
+        database = "    databases:\n" + "".join(f"      {alias}: {_flow(block)}\n" for alias, block in d.databases.items())
+    secrets = ""
+    if d.password_variables:
+        secrets = "# Passwords are read from the environment: export " + ", ".join(d.password_variables) + "\n"
+    apps = ", ".join(d.apps)
+    return f"""\
+# reset.yaml drafted by `djreset init`: check the apps, then try `djreset plan`.
+{secrets}project:
+  root: .
+  settings: {d.settings}
+apps: [{apps}]
+default_env: dev
+environments:
+  dev:          # Case 1: the database may be dropped
+{database}    steps: [clean-files, drop-db, create-db, makemigrations, migrate]
+  keep:         # Case 2: the database must be kept
+{database}    steps: [fake-zero, clean-files, makemigrations, migrate-fake-initial]
+"""

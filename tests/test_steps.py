@@ -1,0 +1,176 @@
+"""Every step run on its own, and what each one must never touch."""
+from __future__ import annotations
+
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+from conftest import APPS, introspect, manage, migration_files, run_djreset, tree_snapshot
+
+
+def history(project: Path) -> list[tuple[str, str]]:
+    with closing(sqlite3.connect(project / "db.sqlite3")) as db:
+        return db.execute("SELECT app, name FROM django_migrations ORDER BY id").fetchall()
+
+
+def step(project: Path, *args: str) -> str:
+    result = run_djreset(*args, "--yes", cwd=project)
+    assert result.code == 0, result.text
+    return result.out
+
+
+def test_clean_files_deletes_only_what_the_loader_loads(shop: Path) -> None:
+    migrations = shop / "catalog" / "migrations"
+    helpers = migrations / "helpers"
+    helpers.mkdir()
+    (helpers / "__init__.py").write_text("")
+    (helpers / "sql.py").write_text("STATEMENT = 'select 1'\n")
+    (migrations / "0099_stray.pyc").write_bytes(b"not really bytecode")  # a sourceless leftover
+    (migrations / "__pycache__").mkdir()
+    (migrations / "__pycache__" / "0001_initial.cpython-311.pyc").write_bytes(b"cache")
+    (migrations / "README.txt").write_text("notes kept with the migrations\n")
+    contrib_before = tree_snapshot(Path(__import__("django").__file__).parent / "contrib" / "auth" / "migrations")
+
+    out = step(shop, "clean-files", "--env", "dev")
+
+    for app in APPS:
+        assert migration_files(shop, app) == sorted(["__init__.py"] + (["README.txt"] if app == "catalog" else []))
+    assert (helpers / "sql.py").exists(), "a sub-package is not a migration"
+    assert not (migrations / "0099_stray.pyc").exists()
+    assert not (migrations / "__pycache__").exists()
+    assert "delete catalog/migrations/0003_seed_categories.py" in out
+    assert "delete catalog/migrations/0099_stray.pyc" in out
+    assert "removed 15 migration files from 3 apps" in out
+    assert tree_snapshot(Path(__import__("django").__file__).parent / "contrib" / "auth" / "migrations") == contrib_before
+
+
+def test_fake_zero_forgets_only_the_listed_apps(shop: Path) -> None:
+    before = history(shop)
+    out = step(shop, "fake-zero", "--env", "keep")
+    after = history(shop)
+    assert after == [row for row in before if row[0] not in APPS]
+    assert len(before) - len(after) == 14
+    assert "delete 14 rows on default" in out
+
+
+def test_the_keep_recipe_as_single_steps(shop: Path) -> None:
+    before = introspect(shop)
+    for name in ("fake-zero", "clean-files", "makemigrations", "migrate-fake-initial"):
+        step(shop, name, "--env", "keep")
+    after = introspect(shop)
+    assert after["schema"] == before["schema"] and after["rows"] == before["rows"]
+    assert [row for row in after["history"] if row[0] in APPS] == [[app, "0001_initial"] for app in APPS]
+    manage(shop, "migrate", "--check")
+
+
+def test_the_dev_recipe_as_single_steps(shop: Path) -> None:
+    out = step(shop, "drop-db", "--env", "dev")
+    assert not (shop / "db.sqlite3").exists()
+    assert "remembered" not in out  # SQLite has nothing to remember
+    step(shop, "create-db", "--env", "dev")
+    assert (shop / "db.sqlite3").stat().st_size > 0
+    step(shop, "clean-files", "--env", "dev")
+    out = step(shop, "makemigrations", "--env", "dev")
+    assert "wrote 3 migration files" in out
+    out = step(shop, "migrate", "--env", "dev")
+    assert "applied 21 migrations" in out
+    manage(shop, "migrate", "--check")
+    manage(shop, "makemigrations", "--check", "--dry-run")
+
+
+def test_drop_db_removes_the_sqlite_side_files(shop: Path) -> None:
+    for suffix in ("-wal", "-shm", "-journal"):
+        (shop / f"db.sqlite3{suffix}").write_bytes(b"")
+    out = step(shop, "drop-db", "--env", "dev")
+    assert not list(shop.glob("db.sqlite3*"))
+    assert out.count("    delete ") == 4
+
+
+def test_drop_db_if_exists_false_fails_on_a_missing_database(shop: Path) -> None:
+    (shop / "db.sqlite3").unlink()
+    result = run_djreset("drop-db", "--env", "dev", "--yes", "--no-if-exists", cwd=shop)
+    assert result.code == 1
+    assert "does not exist (set if_exists: true to accept that)" in result.err
+
+
+def test_create_db_refuses_to_overwrite(shop: Path) -> None:
+    before = tree_snapshot(shop)
+    result = run_djreset("create-db", "--env", "dev", "--yes", cwd=shop)
+    assert result.code == 1
+    assert "already exists: run drop-db first" in result.err
+    assert tree_snapshot(shop) == before
+
+
+def test_manage_and_run_steps_alone(shop: Path) -> None:
+    out = step(shop, "manage", "--env", "dev", "--command", "seed_demo")
+    assert "demo data already present" in out
+    step(shop, "run", "--env", "dev", "--command", "echo $DJANGO_SETTINGS_MODULE > settings.txt")
+    assert (shop / "settings.txt").read_text() == "shop.settings\n"
+
+
+def test_a_failing_project_command_is_one_line_and_names_the_command(shop: Path) -> None:
+    result = run_djreset("manage", "--env", "dev", "--yes", "--command", "no_such_command", cwd=shop)
+    assert result.code == 1
+    assert "manage.py no_such_command" in result.err and "Unknown command" in result.err
+    result = run_djreset("run", "--env", "dev", "--yes", "--command", "exit 3", cwd=shop)
+    assert result.code == 1
+    assert "`exit 3` exited with status 3" in result.err
+
+
+def _project_with_an_app_in_a_virtualenv(shop: Path) -> None:
+    """Install an app inside .venv/.../site-packages in the project, as pip would."""
+    site = shop / ".venv" / "lib" / "python3.11" / "site-packages"
+    app = site / "vendored"
+    (app / "migrations").mkdir(parents=True)
+    (shop / ".venv" / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    (app / "__init__.py").write_text("")
+    (app / "models.py").write_text("from django.db import models\n\n\nclass Thing(models.Model):\n    name = models.CharField(max_length=10)\n")
+    (app / "migrations" / "__init__.py").write_text("")
+    (app / "migrations" / "0001_initial.py").write_text("# would be deleted by find . -path '*/migrations/*.py'\n")
+    settings = shop / "shop" / "settings.py"
+    settings.write_text(
+        settings.read_text()
+        + f"\nimport sys\nsys.path.insert(0, {str(site)!r})\nINSTALLED_APPS.append('vendored')\nMIGRATION_MODULES = {{'vendored': None}}\n"
+    )
+
+
+def test_an_app_inside_a_virtualenv_is_refused_and_untouched(shop: Path) -> None:
+    _project_with_an_app_in_a_virtualenv(shop)
+    config = shop / "reset.yaml"
+    config.write_text(config.read_text().replace("apps: [accounts, catalog, orders]", "apps: [accounts, catalog, orders, vendored]"))
+    before = tree_snapshot(shop)
+    result = run_djreset("reset", "--env", "dev", "--yes", cwd=shop)
+    assert result.code == 1, result.text
+    assert "app 'vendored' is not the project's own code" in result.err
+    assert tree_snapshot(shop) == before
+
+
+def test_init_drafts_the_projects_own_apps_and_database(shop: Path) -> None:
+    _project_with_an_app_in_a_virtualenv(shop)
+    (shop / "reset.yaml").unlink()
+    result = run_djreset("init", cwd=shop)
+    assert result.code == 0, result.text
+    draft = (shop / "reset.yaml").read_text()
+    assert "apps: [accounts, catalog, orders]" in draft  # not vendored, not contrib
+    assert "settings: shop.settings" in draft
+    assert 'database: {engine: "sqlite", name: "db.sqlite3"}' in draft
+    out = step(shop, "plan", "--env", "keep")
+    assert "would delete accounts/migrations/0001_initial.py" in out
+    again = run_djreset("init", cwd=shop)
+    assert again.code == 1 and "pass --force" in again.err
+
+
+def test_init_writes_server_passwords_as_variables(shop: Path) -> None:
+    settings = shop / "shop" / "settings.py"
+    settings.write_text(
+        settings.read_text()
+        + "\nDATABASES = {'default': {'ENGINE': 'django.db.backends.postgresql', 'NAME': 'shop', 'USER': 'shop',"
+        " 'PASSWORD': 's3cret-in-settings', 'HOST': '127.0.0.1', 'PORT': '5432'}}\n"
+    )
+    (shop / "reset.yaml").unlink()
+    result = run_djreset("init", cwd=shop)
+    assert result.code == 0, result.text
+    draft = (shop / "reset.yaml").read_text()
+    assert "s3cret-in-settings" not in draft + result.text
+    assert 'password: "${SHOP_DB_PASSWORD}"' in draft
+    assert "engine: \"postgresql\", name: \"shop\", host: \"127.0.0.1\", port: 5432, user: \"shop\"" in draft
