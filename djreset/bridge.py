@@ -92,6 +92,21 @@ class DjangoBridge:
 
         return connections[alias]
 
+    def add_connection(self, alias: str, entry: dict[str, Any]) -> None:
+        """Make a database Django does not know yet (a scratch one) usable as ``alias``."""
+        from django.db import connections
+
+        configured = connections.configure_settings({"default": dict(connections.settings["default"]), alias: dict(entry)})
+        connections.settings[alias] = configured[alias]
+
+    def remove_connection(self, alias: str) -> None:
+        from django.db import connections
+
+        if alias in connections.settings:
+            connections[alias].close()
+            del connections[alias]
+            del connections.settings[alias]
+
     def close_connections(self) -> None:
         if self._ready:
             from django.db import connections
@@ -169,8 +184,14 @@ class DjangoBridge:
         self.setup()
         from django.db.migrations.loader import MigrationLoader
 
+        from django.db.migrations.exceptions import BadMigrationError, NodeNotFoundError
+
         connection = self.connection(alias) if alias else None
-        return MigrationLoader(connection, ignore_no_migrations=ignore_no_migrations)
+        try:
+            return MigrationLoader(connection, ignore_no_migrations=ignore_no_migrations)
+        except (ImportError, BadMigrationError, NodeNotFoundError) as exc:
+            cause = f" ({exc.__cause__})" if exc.__cause__ else ""
+            raise StepFailed(f"Django cannot load the migrations: {exc}{cause}") from None
 
     def predict_new_migrations(self, labels: Iterable[str]) -> dict[str, list["Migration"]]:
         """What ``makemigrations LABELS`` would write once their files are gone.

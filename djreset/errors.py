@@ -41,3 +41,7 @@ class Refused(DjresetError):
 
 class StepFailed(DjresetError):
     """A step failed while it ran."""
+
+
+class NothingToDo(Exception):
+    """A step found the work already done: the recipe ends here, successfully."""

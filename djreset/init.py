@@ -27,6 +27,7 @@ class Draft:
     apps: list[str]
     databases: dict[str, dict[str, object]]
     password_variables: list[str]
+    data_migrations: list[str]  # origins of operations makemigrations cannot re-create
 
 
 def find_settings(root: Path, given: str | None) -> str:
@@ -86,7 +87,10 @@ def draft(root: Path, settings: str) -> Draft:
                 block["password"] = "${" + variable + "}"
                 variables.append(variable)
         databases[alias] = block
-    return Draft(settings, own, databases, variables)
+    from djreset import inventory
+
+    special = inventory.find(bridge.loader(), own)
+    return Draft(settings, own, databases, variables, sorted({op.origin for op in special}))
 
 
 def _flow(block: dict[str, object]) -> str:
@@ -103,6 +107,13 @@ def render(d: Draft) -> str:
     if d.password_variables:
         secrets = "# Passwords are read from the environment: export " + ", ".join(d.password_variables) + "\n"
     apps = ", ".join(d.apps)
+    data = ""
+    if d.data_migrations:
+        data = (
+            "# Migrations with operations makemigrations cannot re-create (RunPython, RunSQL...).\n"
+            "# Review each: keep carries it into the new history, drop forgets it.\n"
+            f"data_migrations:\n  keep: [{', '.join(d.data_migrations)}]\n"
+        )
     return f"""\
 # reset.yaml drafted by `djreset init`: check the apps, then try `djreset plan`.
 {secrets}project:
@@ -110,9 +121,12 @@ def render(d: Draft) -> str:
   settings: {d.settings}
 apps: [{apps}]
 default_env: dev
-environments:
+{data}environments:
   dev:          # Case 1: the database may be dropped
 {database}    steps: [clean-files, drop-db, create-db, makemigrations, migrate]
   keep:         # Case 2: the database must be kept
-{database}    steps: [fake-zero, clean-files, makemigrations, migrate-fake-initial]
+{database}    steps: [check, verify, clean-files, makemigrations, rewrite-history, verify]
+  deploy:       # other environments, after deploying the new files, before migrate
+    extends: keep
+    steps: [check-applied, backup, rewrite-history, verify]
 """

@@ -12,7 +12,7 @@ from typing import Sequence
 
 from djreset import registry, ui
 from djreset.config import StepCall
-from djreset.errors import DjresetError, Refused
+from djreset.errors import DjresetError, NothingToDo, Refused
 from djreset.run import Run
 
 
@@ -108,15 +108,23 @@ def execute(run: Run, calls: Sequence[StepCall], title: str) -> list[StepResult]
     run.out.title(title)
     describe_targets(run)
     confirm(run, calls)
-    if needs_backup(run, calls):
-        automatic_backup(run, calls)
+    backup_pending = needs_backup(run, calls)
     results = [StepResult(call, "skipped") for call in calls]
     started = time.perf_counter()
     for index, result in enumerate(results, 1):
+        if backup_pending and registry.get(result.call.name).destructive:
+            automatic_backup(run, calls)
+            backup_pending = False
         run.out.step(index, len(calls), result.call.describe())
         begin = time.perf_counter()
         try:
             call_step(run, result.call)
+        except NothingToDo as done:
+            result.status, result.seconds = "ok", time.perf_counter() - begin
+            run.out.info(str(done))
+            for later in results[index:]:
+                later.status = "not needed"
+            break
         except (DjresetError, KeyboardInterrupt):
             result.status, result.seconds = "failed", time.perf_counter() - begin
             summarize(run, results, time.perf_counter() - started)
@@ -129,6 +137,6 @@ def execute(run: Run, calls: Sequence[StepCall], title: str) -> list[StepResult]
 
 def summarize(run: Run, results: Sequence[StepResult], total: float) -> None:
     run.out.write("\nsummary" + (" (dry run: nothing was changed)" if run.dry else ""))
-    rows = [(r.call.describe(), r.status, f"{r.seconds:.2f}s" if r.status != "skipped" else "-") for r in results]
+    rows = [(r.call.describe(), r.status, f"{r.seconds:.2f}s" if r.status == "ok" or r.status == "failed" else "-") for r in results]
     rows.append(("total", "", f"{total:.2f}s"))
     run.out.table(rows)

@@ -3,12 +3,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from conftest import APPS, Target, introspect, manage, migration_files, run_djreset, tree_snapshot
+
+
+RESET_FILES = {
+    "accounts": ["0001_initial.py", "__init__.py"],
+    # The kept data migration (reset.yaml: data_migrations.keep) follows the new initial one.
+    "catalog": ["0001_initial.py", "0002_seed_categories.py", "__init__.py"],
+    "orders": ["0001_initial.py", "__init__.py"],
+}
+RESET_HISTORY = [["accounts", "0001_initial"], ["catalog", "0001_initial"], ["catalog", "0002_seed_categories"], ["orders", "0001_initial"]]
 
 
 def assert_one_initial_migration_each(project: Path) -> None:
     for app in APPS:
-        assert migration_files(project, app) == ["0001_initial.py", "__init__.py"], app
+        assert migration_files(project, app) == RESET_FILES[app], app
 
 
 def assert_django_agrees(project: Path) -> None:
@@ -25,20 +36,22 @@ def test_case1_dev_recipe_drops_and_rebuilds(target: Target) -> None:
     target.manage("makemigrations", "--check", "--dry-run")
     target.manage("migrate", "--check")
     after = target.introspect()
-    assert ["accounts", "0001_initial"] in after["history"]
-    assert not [row for row in after["history"] if row[0] in APPS and row[1] != "0001_initial"]
+    assert [row for row in after["history"] if row[0] in APPS] == RESET_HISTORY
     # The database was dropped: the seeded customers are gone, the tables are there.
     assert after["rows"]["accounts_user"] == []
     assert "orders_orderline" in after["schema"]
+    # ...and the kept data migration ran on the new database: its categories are back.
+    assert sorted(row.split(",")[1].strip(' "]') for row in after["rows"]["catalog_category"]) == ["Books", "Games"]
     for step in ("clean-files", "drop-db", "create-db", "makemigrations", "migrate"):
         assert f"] {step}" in result.out
     assert "summary" in result.out and "total" in result.out
 
 
-def test_case2_keep_recipe_keeps_schema_and_data(target: Target) -> None:
+@pytest.mark.parametrize("env", ["keep", "keep-classic"])
+def test_case2_keep_recipe_keeps_schema_and_data(target: Target, env: str) -> None:
     before = target.introspect()
     assert before["rows"]["accounts_user"], "the example should be seeded"
-    result = target.djreset("reset", "--env", "keep", "--yes")
+    result = target.djreset("reset", "--env", env, "--yes")
     assert result.code == 0, result.text
 
     assert_one_initial_migration_each(target.project)
@@ -48,7 +61,7 @@ def test_case2_keep_recipe_keeps_schema_and_data(target: Target) -> None:
     assert after["schema"] == before["schema"]
     assert after["rows"] == before["rows"]
     listed = [row for row in after["history"] if row[0] in APPS]
-    assert listed == [["accounts", "0001_initial"], ["catalog", "0001_initial"], ["orders", "0001_initial"]]
+    assert listed == RESET_HISTORY
     others_before = [row for row in before["history"] if row[0] not in APPS]
     others_after = [row for row in after["history"] if row[0] not in APPS]
     assert others_after == others_before  # admin's rows survive the custom user model's reset
@@ -56,7 +69,7 @@ def test_case2_keep_recipe_keeps_schema_and_data(target: Target) -> None:
 
 def test_plan_changes_nothing(target: Target) -> None:
     files, database = tree_snapshot(target.project), target.introspect()
-    for env in ("dev", "keep"):
+    for env in ("dev", "keep", "keep-classic"):
         result = target.djreset("plan", "--env", env)
         assert result.code == 0, result.text
         assert "dry run: nothing was changed" in result.out
@@ -65,12 +78,13 @@ def test_plan_changes_nothing(target: Target) -> None:
 
 
 def test_plan_lists_files_statements_and_new_migrations(shop: Path) -> None:
-    result = run_djreset("plan", "--env", "keep", cwd=shop)
+    result = run_djreset("plan", "--env", "keep-classic", cwd=shop)
     assert result.code == 0, result.text
     assert "would delete catalog/migrations/0003_seed_categories.py" in result.out
     assert 'DELETE FROM "django_migrations"' in result.out
     assert "params=['accounts', 'catalog', 'orders']" in result.out
     assert "would write orders/migrations/0001_initial.py" in result.out
+    assert "would write catalog/migrations/0002_seed_categories.py (carried from catalog.0003_seed_categories" in result.out
     assert "would run migrate --fake-initial --database default" in result.out
 
 

@@ -1,6 +1,7 @@
 """Every step run on its own, and what each one must never touch."""
 from __future__ import annotations
 
+import py_compile
 import sqlite3
 from contextlib import closing
 from pathlib import Path
@@ -25,7 +26,11 @@ def test_clean_files_deletes_only_what_the_loader_loads(shop: Path) -> None:
     helpers.mkdir()
     (helpers / "__init__.py").write_text("")
     (helpers / "sql.py").write_text("STATEMENT = 'select 1'\n")
-    (migrations / "0099_stray.pyc").write_bytes(b"not really bytecode")  # a sourceless leftover
+    # A sourceless leftover (its .py deleted, its .pyc not): Django still loads it.
+    stray = migrations / "0099_stray.py"
+    stray.write_text("from django.db import migrations\n\n\nclass Migration(migrations.Migration):\n    dependencies = [('catalog', '0005_rename_price')]\n")
+    py_compile.compile(str(stray), cfile=str(migrations / "0099_stray.pyc"))
+    stray.unlink()
     (migrations / "__pycache__").mkdir()
     (migrations / "__pycache__" / "0001_initial.cpython-311.pyc").write_bytes(b"cache")
     (migrations / "README.txt").write_text("notes kept with the migrations\n")
@@ -53,14 +58,24 @@ def test_fake_zero_forgets_only_the_listed_apps(shop: Path) -> None:
     assert "delete 14 rows on default" in out
 
 
-def test_the_keep_recipe_as_single_steps(shop: Path) -> None:
-    before = introspect(shop)
-    for name in ("fake-zero", "clean-files", "makemigrations", "migrate-fake-initial"):
-        step(shop, name, "--env", "keep")
-    after = introspect(shop)
-    assert after["schema"] == before["schema"] and after["rows"] == before["rows"]
-    assert [row for row in after["history"] if row[0] in APPS] == [[app, "0001_initial"] for app in APPS]
-    manage(shop, "migrate", "--check")
+def test_the_keep_recipes_as_single_steps(shop: Path, tmp_path: Path) -> None:
+    """Each step in its own process: what one leaves for the next is on disk, not in memory."""
+    import shutil
+
+    classic = tmp_path / "classic"
+    shutil.copytree(shop, classic)
+    expected = [["accounts", "0001_initial"], ["catalog", "0001_initial"], ["catalog", "0002_seed_categories"], ["orders", "0001_initial"]]
+    for project, env, steps in (
+        (shop, "keep", ("check", "verify", "clean-files", "makemigrations", "rewrite-history", "verify")),
+        (classic, "keep-classic", ("fake-zero", "clean-files", "makemigrations", "migrate-fake-initial")),
+    ):
+        before = introspect(project)
+        for name in steps:
+            step(project, name, "--env", env)
+        after = introspect(project)
+        assert after["schema"] == before["schema"] and after["rows"] == before["rows"]
+        assert [row for row in after["history"] if row[0] in APPS] == expected, env
+        manage(project, "migrate", "--check")
 
 
 def test_the_dev_recipe_as_single_steps(shop: Path) -> None:
@@ -71,9 +86,9 @@ def test_the_dev_recipe_as_single_steps(shop: Path) -> None:
     assert (shop / "db.sqlite3").stat().st_size > 0
     step(shop, "clean-files", "--env", "dev")
     out = step(shop, "makemigrations", "--env", "dev")
-    assert "wrote 3 migration files" in out
+    assert "wrote 3 migration files and carried 1 data migrations" in out
     out = step(shop, "migrate", "--env", "dev")
-    assert "applied 21 migrations" in out
+    assert "applied 22 migrations" in out
     manage(shop, "migrate", "--check")
     manage(shop, "makemigrations", "--check", "--dry-run")
 
@@ -154,6 +169,7 @@ def test_init_drafts_the_projects_own_apps_and_database(shop: Path) -> None:
     assert "apps: [accounts, catalog, orders]" in draft  # not vendored, not contrib
     assert "settings: shop.settings" in draft
     assert 'database: {engine: "sqlite", name: "db.sqlite3"}' in draft
+    assert "data_migrations:\n  keep: [catalog.0003_seed_categories]" in draft
     out = step(shop, "plan", "--env", "keep")
     assert "would delete accounts/migrations/0001_initial.py" in out
     again = run_djreset("init", cwd=shop)

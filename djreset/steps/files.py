@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import importlib.machinery
+import json
 import pkgutil
 import shutil
 from pathlib import Path
 
+from djreset import inventory, marker
+from djreset.errors import Refused
 from djreset.registry import step
 from djreset.run import Run
 
@@ -30,16 +33,45 @@ def migration_files(directory: Path) -> list[Path]:
     return found
 
 
+def carries_file(run: Run) -> Path:
+    """Kept data migrations, saved by clean-files for makemigrations."""
+    return run.project.state_dir / "carry.json"
+
+
+def _take_inventory(run: Run) -> None:
+    """Refuse before deleting anything while a data migration has no decision."""
+    loader = run.django.loader()
+    operations = inventory.find(loader, run.apps)
+    policy = run.project.data_migrations
+    undecided = [op for op in operations if inventory.decision(op, policy) is None]
+    if undecided:
+        raise Refused(inventory.undecided_message(undecided, run.project.root))
+    for op in operations:
+        run.out.info(f"{inventory.decision(op, policy)}: {op.describe(run.project.root)}")
+    carries = inventory.plan_carries(loader, operations, policy)
+    run.state["carries"] = carries
+    if not run.dry:
+        path = carries_file(run)
+        if carries:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps([carry.to_json() for carry in carries]))
+        else:
+            path.unlink(missing_ok=True)
+
+
 @step("clean-files", destructive=True)
 def clean_files(run: Run) -> None:
     """Delete the listed apps' migration files (keeps __init__.py and sub-packages)."""
+    packages = {label: run.django.migrations_package(label) for label in run.apps}
+    _take_inventory(run)
     removed = 0
-    for label in run.apps:
-        package = run.django.migrations_package(label)
+    for label, package in packages.items():
         if package.directory is None:
             run.actions.note(f"{label}: no migrations package yet")
             continue
         files = migration_files(package.directory)
+        if files and not run.dry:
+            marker.record_replaced(run.project, label, sorted({path.name.split(".")[0] for path in files}))
         for path in files:
             run.actions.do(f"delete {run.relative(path)}", path.unlink)
         cache = package.directory / "__pycache__"

@@ -13,7 +13,7 @@ def backup(run: Run, database: bool) -> None:
         what = "files, history" + (" and database dumps" if database else "")
         run.actions.do(f"back up {what} into {run.project.backup_dir}")
         return
-    run.state["backup"] = backups.create(run, with_database=database)
+    run.state["backup"] = backups.create(run, with_database=database, reason="backup step")
 
 
 @step("restore", destructive=True, options={"backup": Option(str, None, "backup id (default: the latest of this environment)")})

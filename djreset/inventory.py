@@ -1,0 +1,201 @@
+"""Data migrations: find what makemigrations cannot re-create, and carry what is kept.
+
+RunPython, RunSQL, SeparateDatabaseAndState, django.contrib.postgres
+operations (CreateExtension...) and custom Operation subclasses vanish when
+migration files are regenerated.  The inventory lists each with its file and
+line; reset.yaml decides (``data_migrations: {keep: [...], drop: [...]}``),
+and the kept ones are carried into a migration after the new initial one, so
+a fresh database still gets them.
+"""
+from __future__ import annotations
+
+import ast
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable
+
+from djreset.errors import Refused
+
+if TYPE_CHECKING:
+    from django.db.migrations import Migration
+    from django.db.migrations.loader import MigrationLoader
+
+    from djreset.config import DataMigrationPolicy
+
+CARRIED = "djreset_carried_from"  # class attribute marking a carried migration
+
+
+@dataclass(frozen=True)
+class SpecialOperation:
+    app: str
+    migration: str  # the migration it lives in now
+    origin: str  # "app.migration" it first came from (differs once carried)
+    index: int  # 1-based position in operations
+    kind: str
+    file: Path
+    line: int
+
+    @property
+    def key(self) -> str:
+        return f"{self.origin}:{self.index}"
+
+    def describe(self, root: Path) -> str:
+        try:
+            where = self.file.relative_to(root)
+        except ValueError:
+            where = self.file
+        return f"{where}:{self.line}: {self.app}.{self.migration} operation {self.index}: {self.kind}"
+
+
+def special_kind(operation: Any) -> str | None:
+    """Why makemigrations cannot re-create ``operation``, or None if it can."""
+    from django.db.migrations.operations import RunPython, RunSQL, SeparateDatabaseAndState
+
+    if isinstance(operation, (RunPython, RunSQL, SeparateDatabaseAndState)):
+        return type(operation).__name__
+    module = type(operation).__module__
+    if module.startswith("django.contrib.postgres"):
+        return f"{type(operation).__name__} (django.contrib.postgres)"
+    if not module.startswith("django.db.migrations.operations"):
+        return f"custom operation {module}.{type(operation).__qualname__}"
+    return None
+
+
+def _operation_lines(path: Path) -> list[int]:
+    """Line of each element of ``Migration.operations`` in a migration file."""
+    for statement in _migration_class(ast.parse(path.read_text(encoding="utf-8"))).body:
+        if isinstance(statement, ast.Assign) and any(getattr(t, "id", None) == "operations" for t in statement.targets):
+            if isinstance(statement.value, (ast.List, ast.Tuple)):
+                return [element.lineno for element in statement.value.elts]
+    return []
+
+
+def _migration_class(tree: ast.Module) -> ast.ClassDef:
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef) and node.name == "Migration":
+            return node
+    raise Refused("a migration file without a Migration class")
+
+
+def find(loader: "MigrationLoader", labels: Iterable[str]) -> list[SpecialOperation]:
+    labels = set(labels)
+    found = []
+    for (app, name), migration in sorted(loader.disk_migrations.items()):
+        if app not in labels:
+            continue
+        path = Path(sys.modules[type(migration).__module__].__file__)
+        lines = _operation_lines(path) if path.suffix == ".py" else []
+        origin = getattr(migration, CARRIED, None) or f"{app}.{name}"
+        for index, operation in enumerate(migration.operations, 1):
+            kind = special_kind(operation)
+            if kind:
+                line = lines[index - 1] if index <= len(lines) else 0
+                found.append(SpecialOperation(app, name, origin, index, kind, path, line))
+    return found
+
+
+def decision(operation: SpecialOperation, policy: "DataMigrationPolicy") -> str | None:
+    for verdict, entries in (("keep", policy.keep), ("drop", policy.drop)):
+        if operation.origin in entries or operation.key in entries:
+            return verdict
+    return None
+
+
+def undecided_message(operations: list[SpecialOperation], root: Path) -> str:
+    listed = "\n".join(f"  {op.describe(root)}" for op in operations)
+    origins = sorted({op.origin for op in operations})
+    snippet = "data_migrations:\n  keep: [" + ", ".join(origins) + "]   # or drop: [...]; 'app.migration:N' for one operation"
+    return (
+        f"{len(operations)} operation(s) in the listed apps cannot be re-created by makemigrations:\n{listed}\n"
+        f"Say in reset.yaml what to do with each, e.g.\n{snippet}"
+    )
+
+
+# -- carrying the kept ones ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Carry:
+    """A kept data migration, saved before its file is deleted."""
+
+    app: str
+    origin: str  # "app.migration"
+    source: str
+    keep: tuple[int, ...]  # indexes (1-based) of the kept operations
+    run_first: bool  # only extension-like operations: run before the initial migration
+    dependencies: tuple[tuple[str, str, str | None], ...]  # (app, name, swappable setting)
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.__dict__, "keep": list(self.keep), "dependencies": [list(d) for d in self.dependencies]}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "Carry":
+        return cls(**{**data, "keep": tuple(data["keep"]), "dependencies": tuple(tuple(d) for d in data["dependencies"])})
+
+
+def plan_carries(loader: "MigrationLoader", operations: list[SpecialOperation], policy: "DataMigrationPolicy") -> list[Carry]:
+    kept: dict[tuple[str, str], list[SpecialOperation]] = {}
+    for op in operations:
+        if decision(op, policy) == "keep":
+            if op.kind == "SeparateDatabaseAndState":
+                raise Refused(
+                    f"{op.key}: a SeparateDatabaseAndState cannot be carried (its state operations are part of the "
+                    "new initial migration); drop it, or move its database operations into a RunSQL first"
+                )
+            kept.setdefault((op.app, op.migration), []).append(op)
+    carries = []
+    for (app, name), ops in sorted(kept.items()):
+        migration = loader.disk_migrations[(app, name)]
+        dependencies = tuple((dep[0], dep[1], getattr(dep, "setting", None)) for dep in migration.dependencies)
+        carries.append(
+            Carry(
+                app=app,
+                origin=ops[0].origin,
+                source=ops[0].file.read_text(encoding="utf-8"),
+                keep=tuple(op.index for op in ops),
+                run_first=all("postgres" in op.kind for op in ops),
+                dependencies=dependencies,
+            )
+        )
+    return carries
+
+
+def render(carry: Carry, dependencies: list[str], run_before: list[str]) -> str:
+    """The carried migration's source: the old module, with only the kept
+    operations and new dependencies (helpers, imports and comments kept)."""
+    tree = ast.parse(carry.source)
+    cls = _migration_class(tree)
+    lines = carry.source.splitlines(keepends=True)
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line))
+
+    def span(node: ast.AST) -> tuple[int, int]:
+        return offsets[node.lineno - 1] + node.col_offset, offsets[node.end_lineno - 1] + node.end_col_offset
+
+    edits: list[tuple[int, int, str]] = []
+    indent = " " * cls.body[0].col_offset
+    for statement in cls.body:
+        if not isinstance(statement, ast.Assign) or len(statement.targets) != 1:
+            continue
+        name = getattr(statement.targets[0], "id", None)
+        start, end = span(statement)
+        if name == "dependencies":
+            text = "dependencies = [\n" + "".join(f"{indent}    {d},\n" for d in dependencies) + f"{indent}]"
+            if run_before:
+                text += f"\n{indent}run_before = [" + ", ".join(run_before) + "]"
+            if not re.search(rf"^\s*{CARRIED}\s*=", carry.source, re.M):
+                text = f"{CARRIED} = {carry.origin!r}  # carried over by djreset\n{indent}" + text
+            edits.append((start, end, text))
+        elif name == "operations":
+            elements = statement.value.elts
+            kept = [ast.get_source_segment(carry.source, elements[i - 1]) for i in carry.keep]
+            edits.append((start, end, "operations = [\n" + "".join(f"{indent}    {k},\n" for k in kept) + f"{indent}]"))
+        elif name in ("replaces", "initial", "run_before"):
+            edits.append((start, end, ""))
+    source = carry.source
+    for start, end, text in sorted(edits, reverse=True):
+        source = source[:start] + text + source[end:]
+    return source
