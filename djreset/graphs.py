@@ -109,8 +109,8 @@ def predict(bridge: "DjangoBridge", labels: Iterable[str]) -> ResetGraph:
     return ResetGraph(graph, new, broken)
 
 
-def apply_to_empty(bridge: "DjangoBridge", alias: str, graph: "MigrationGraph") -> None:
-    """Run every migration of ``graph`` on the empty database ``alias``."""
+def apply_to_empty(bridge: "DjangoBridge", alias: str, graph: "MigrationGraph", only: set[Key] | None = None) -> None:
+    """Run the migrations of ``graph`` (or just ``only``) on the empty database ``alias``."""
     from django.db.migrations.executor import MigrationExecutor
 
     executor = MigrationExecutor(bridge.connection(alias))
@@ -118,4 +118,6 @@ def apply_to_empty(bridge: "DjangoBridge", alias: str, graph: "MigrationGraph") 
     executor.loader.applied_migrations = {}
     targets = graph.leaf_nodes()
     plan = executor.migration_plan(targets, clean_start=True)
+    if only is not None:
+        plan = [(migration, backwards) for migration, backwards in plan if (migration.app_label, migration.name) in only]
     executor.migrate(targets, plan=plan)

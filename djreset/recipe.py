@@ -103,8 +103,13 @@ def automatic_backup(run: Run, calls: Sequence[StepCall]) -> None:
 
 
 def execute(run: Run, calls: Sequence[StepCall], title: str) -> list[StepResult]:
-    # Bad app labels and third-party apps are refused before anything runs.
+    # Bad app labels, third-party apps and undecided data migrations are
+    # refused before anything runs.
     run.django.check_apps(run.apps)
+    for name in dict.fromkeys(call.name for call in calls):
+        precheck = registry.get(name).precheck
+        if precheck:
+            precheck(run)
     run.out.title(title)
     describe_targets(run)
     confirm(run, calls)
@@ -116,6 +121,7 @@ def execute(run: Run, calls: Sequence[StepCall], title: str) -> list[StepResult]
             automatic_backup(run, calls)
             backup_pending = False
         run.out.step(index, len(calls), result.call.describe())
+        run.state["steps_ahead"] = [later.call.name for later in results[index:]]
         begin = time.perf_counter()
         try:
             call_step(run, result.call)

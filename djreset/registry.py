@@ -32,6 +32,9 @@ class StepSpec:
     destructive: bool = False
     # Steps that only read (plan, check, verify) never take the reset lock.
     read_only: bool = False
+    # Runs for every step of a recipe before anything is done (before the
+    # confirmation and the backup): refusals that must leave nothing behind.
+    precheck: Callable[..., Any] | None = None
 
     def defaults(self) -> dict[str, Any]:
         return {name: option.default for name, option in self.options.items()}
@@ -47,6 +50,7 @@ def step(
     argument: str | None = None,
     destructive: bool = False,
     read_only: bool = False,
+    precheck: Callable[..., Any] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register ``func`` as the recipe step ``name``; its docstring is the help."""
 
@@ -60,6 +64,7 @@ def step(
             argument=argument,
             destructive=destructive,
             read_only=read_only,
+            precheck=precheck,
         )
         return func
 

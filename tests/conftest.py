@@ -6,7 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
@@ -135,31 +135,38 @@ def bare_shop(tmp_path: Path) -> Path:
 ENGINES = ("sqlite", "postgresql", "mysql")
 SQLITE_BLOCK = "{engine: sqlite, name: db.sqlite3}"
 TEST_SETTINGS = """\
-# Written by the tests: the example's settings on a test server database.
+# Written by the tests: the project's settings on a test server database.
 import json
 import os
 
-from shop.settings import *  # noqa: F401,F403
+from {settings} import *  # noqa: F401,F403
 
-DATABASES = {"default": json.loads(os.environ["DJT_DATABASE"])}
+DATABASES = {{"default": json.loads(os.environ["DJT_DATABASE"])}}
+if "DJT_SECOND_DATABASE" in os.environ:
+    DATABASES["second"] = json.loads(os.environ["DJT_SECOND_DATABASE"])
 """
+IGNORE = shutil.ignore_patterns("__pycache__", "*.sqlite3*", ".djreset")
 
 
 @dataclass
 class Target:
-    """A copy of the example project on one engine, migrated and seeded with its old history."""
+    """A copy of a project on one engine, migrated and seeded with its old history."""
 
     engine: str
     project: Path
     server: "Server | None" = None
     database: str | None = None
-    block: str = SQLITE_BLOCK  # the database mapping the dev and keep environments use
+    block: str = SQLITE_BLOCK  # the database mapping the project's reset.yaml environments use
+    settings: str = "shop.settings"
+    second: str | None = None  # a second database alias, "second", when a test adds one
 
     def env(self, **extra: str) -> dict[str, str]:
         values: dict[str, str] = {}
         if self.server:
             values.update(self.server.env())
             values["DJT_DATABASE"] = json.dumps(self.server.django_database(self.database))
+            if self.second:
+                values["DJT_SECOND_DATABASE"] = json.dumps(self.server.django_database(self.second))
         values.update(extra)
         return clean_env(**values)
 
@@ -172,18 +179,28 @@ class Target:
 
     def introspect(self) -> dict:
         database = self.server.django_database(self.database) if self.server else None
-        return introspect(self.project, database)
+        return introspect(self.project, database, self.settings)
 
     def use_block(self, block: str) -> None:
-        """Point the dev and keep environments at ``block``."""
+        """Point the environments of reset.yaml at ``block``."""
         config = self.project / "reset.yaml"
         config.write_text(config.read_text().replace(self.block, block))
         self.block = block
 
+    def sql(self, statement: str) -> None:
+        """Run one statement on the live database, as someone editing it by hand would."""
+        if self.server:
+            self.server.query(statement, database=self.database, role="app")
+        else:
+            import sqlite3
 
-def _prepare_server_project(project: Path, server: "Server", database: str) -> Target:
-    (project / "test_settings.py").write_text(TEST_SETTINGS)
-    target = Target(server.engine, project, server, database)
+            with closing(sqlite3.connect(self.project / "db.sqlite3")) as db:
+                db.executescript(statement)
+
+
+def _server_target(project: Path, server: "Server", database: str, settings: str) -> Target:
+    (project / "test_settings.py").write_text(TEST_SETTINGS.format(settings=settings))
+    target = Target(server.engine, project, server, database, settings=settings)
     target.use_block(server.yaml_block(database))
     return target
 
@@ -197,8 +214,8 @@ def pg_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     name = server.new_name() + "_tpl"
     server.create(name)
     project = tmp_path_factory.mktemp("pg-template") / "shop"
-    shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns("__pycache__", "*.sqlite3*", ".djreset"))
-    target = _prepare_server_project(project, server, name)
+    shutil.copytree(EXAMPLE, project, ignore=IGNORE)
+    target = _server_target(project, server, name, "shop.settings")
     target.manage("migrate", "-v0")
     target.manage("seed_demo")
     yield name
@@ -206,24 +223,36 @@ def pg_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @contextmanager
-def prepared_target(engine: str, request: pytest.FixtureRequest, migrated_template: Path, tmp_path: Path) -> Iterator[Target]:
-    project = tmp_path / "shop"
+def prepared(
+    engine: str, source: Path, settings: str, seed: tuple[str, ...], tmp_path: Path, request: pytest.FixtureRequest | None = None
+) -> Iterator[Target]:
+    """Copy ``source`` and give it a database on ``engine`` with its old history and data."""
+    project = tmp_path / source.name
     if engine == "sqlite":
-        shutil.copytree(migrated_template, project)
-        yield Target("sqlite", project)
+        if source == EXAMPLE and request is not None:
+            shutil.copytree(request.getfixturevalue("migrated_template"), project)
+            yield Target("sqlite", project, settings=settings)
+            return
+        shutil.copytree(source, project, ignore=IGNORE)
+        target = Target("sqlite", project, settings=settings)
+        target.manage("migrate", "-v0")
+        if seed:
+            target.manage(*seed)
+        yield target
         return
     from servers import Server
 
     server = Server.find(engine)
     name = server.new_name()
-    shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns("__pycache__", "*.sqlite3*", ".djreset"))
-    target = _prepare_server_project(project, server, name)
-    if engine == "postgresql":
+    shutil.copytree(source, project, ignore=IGNORE)
+    target = _server_target(project, server, name, settings)
+    if engine == "postgresql" and source == EXAMPLE and request is not None:
         server.create(name, template=request.getfixturevalue("pg_template"))
     else:
         server.create(name)
         target.manage("migrate", "-v0")
-        target.manage("seed_demo")
+        if seed:
+            target.manage(*seed)
     try:
         yield target
     finally:
@@ -231,14 +260,14 @@ def prepared_target(engine: str, request: pytest.FixtureRequest, migrated_templa
 
 
 @pytest.fixture(params=ENGINES)
-def target(request: pytest.FixtureRequest, migrated_template: Path, tmp_path: Path) -> Iterator[Target]:
+def target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Target]:
     """The migrated, seeded example project on each engine in turn."""
-    with prepared_target(request.param, request, migrated_template, tmp_path) as prepared:
-        yield prepared
+    with prepared(request.param, EXAMPLE, "shop.settings", ("seed_demo",), tmp_path, request) as ready:
+        yield ready
 
 
 @pytest.fixture(params=ENGINES[1:])
-def server_target(request: pytest.FixtureRequest, migrated_template: Path, tmp_path: Path) -> Iterator[Target]:
+def server_target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Target]:
     """The same, on the server engines only."""
-    with prepared_target(request.param, request, migrated_template, tmp_path) as prepared:
-        yield prepared
+    with prepared(request.param, EXAMPLE, "shop.settings", ("seed_demo",), tmp_path, request) as ready:
+        yield ready

@@ -38,6 +38,16 @@ def carries_file(run: Run) -> Path:
     return run.project.state_dir / "carry.json"
 
 
+def check_decisions(run: Run) -> None:
+    """Refuse, before anything runs, while a data migration has no decision."""
+    loader = run.django.loader()
+    operations = inventory.find(loader, run.apps)
+    undecided = [op for op in operations if inventory.decision(op, run.project.data_migrations) is None]
+    if undecided:
+        raise Refused(inventory.undecided_message(undecided, run.project.root))
+    inventory.plan_carries(loader, operations, run.project.data_migrations)  # refuses what cannot be carried
+
+
 def _take_inventory(run: Run) -> None:
     """Refuse before deleting anything while a data migration has no decision."""
     loader = run.django.loader()
@@ -59,7 +69,7 @@ def _take_inventory(run: Run) -> None:
             path.unlink(missing_ok=True)
 
 
-@step("clean-files", destructive=True)
+@step("clean-files", destructive=True, precheck=check_decisions)
 def clean_files(run: Run) -> None:
     """Delete the listed apps' migration files (keeps __init__.py and sub-packages)."""
     packages = {label: run.django.migrations_package(label) for label in run.apps}

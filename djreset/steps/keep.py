@@ -130,15 +130,20 @@ def _tables(run: Run, alias: str) -> set[str]:
 
 def compare_with_scratch(run: Run, alias: str) -> tuple[schema.Diff, str]:
     """Build the new migrations into a scratch database; diff it with ``alias``."""
-    loader = run.django.loader()
-    reset = graphs.predict(run.django, run.apps)
-    # Built from the files once they are the new ones (carried data migrations aside).
-    on_disk = all(
-        {name for (app, name), m in loader.disk_migrations.items() if app == label and not hasattr(m, inventory.CARRIED)}
-        == {m.name for m in reset.new[label]}
-        for label in run.apps
-    )
-    graph, source = (loader.graph, "the migration files on disk") if on_disk else (reset.graph, "the migrations makemigrations will write (in memory)")
+    # Before the recipe cleans the files: what makemigrations will write.
+    # Otherwise (after it, alone, or on deploy): the files on disk.
+    on_disk = "clean-files" not in run.state.get("steps_ahead", ())
+    if on_disk:
+        graph, source = run.django.loader().graph, "the migration files on disk"
+    else:
+        graph, source = graphs.predict(run.django, run.apps).graph, "the migrations makemigrations will write (in memory)"
+    only = None
+    if on_disk:
+        # Migrations newer than the reset that are not applied yet are migrate's
+        # business: build what the live database has recorded.
+        from django.db.migrations.recorder import MigrationRecorder
+
+        only = set(MigrationRecorder(run.django.connection(alias)).applied_migrations())
     scratch = run.engine(alias).scratch(secrets.token_hex(3))
     quiet = _quiet()
     scratch.drop(quiet, if_exists=True, force=True)
@@ -148,7 +153,7 @@ def compare_with_scratch(run: Run, alias: str) -> tuple[schema.Diff, str]:
         settings.update(USER=scratch.spec.admin_user, PASSWORD=scratch.spec.admin_password or "")
     try:
         run.django.add_connection(scratch.alias, settings)
-        graphs.apply_to_empty(run.django, scratch.alias, graph)
+        graphs.apply_to_empty(run.django, scratch.alias, graph, only)
         tables = _tables(run, alias)
         expected = schema.snapshot(run.django.connection(scratch.alias), tables)
         live = schema.snapshot(run.django.connection(alias), tables)
@@ -171,12 +176,16 @@ def verify(run: Run) -> None:
         failures += len(diff.errors)
         state = "matches" if not diff.errors else f"differs in {len(diff.errors)} place(s) from"
         run.out.info(f"{alias}: the live schema {state} the schema built from {source}")
-        problems = history_problems(run, alias)
+        inconsistent, unapplied = history_state(run, alias)
+        reset_names = _reset_names(run)
+        missed = [f"{app}.{name}" for app, name in unapplied if name in reset_names.get(app, ())]
+        later = [f"{app}.{name}" for app, name in unapplied if name not in reset_names.get(app, ())]
+        problems = [inconsistent] if inconsistent else [f"{key} is not applied" for key in missed]
         for problem in problems:
-            run.out.info(f"✗ {problem}")
+            run.out.info(f"✗ {alias}: {problem}")
         failures += len(problems)
         if not problems:
-            run.out.info(f"{alias}: history consistent, nothing to migrate")
+            run.out.info(f"{alias}: history consistent, " + (f"migrate will apply {', '.join(later)}" if later else "nothing to migrate"))
     changes = pending_model_changes(run)
     for change in changes:
         run.out.info(f"✗ no migration for {change}")
@@ -187,6 +196,20 @@ def verify(run: Run) -> None:
 
 
 # -- rewriting the history -----------------------------------------------------------------
+
+
+def _reset_names(run: Run) -> dict[str, set[str]]:
+    """Per listed app, the migrations a reset must have recorded.
+
+    With reset-history.json, its "new" lists: migrations made after the reset
+    may still wait for migrate.  Without it, every migration on disk."""
+    recorded = (marker.load(run.project) or {}).get("apps", {})
+    loader = run.django.loader()
+    names = {}
+    for label in run.apps:
+        entry = recorded.get(label)
+        names[label] = set(entry["new"]) if entry and entry.get("new") else _disk_names(loader, label)
+    return names
 
 
 def _new_names(run: Run, loader: "MigrationLoader", label: str) -> list[str]:

@@ -1,0 +1,310 @@
+"""Keep-the-database resets: what the hand recipe gets silently wrong, on every engine.
+
+After every successful keep reset the schema (introspection) and the data rows
+must be identical to before; every refusal must leave files and database as
+they were.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import APPS, ENGINES, REPO, Target, migration_files, prepared, tree_snapshot
+
+CYCLE = REPO / "tests" / "projects" / "cycle"
+
+
+def assert_unchanged(target: Target, files: dict, database: dict) -> None:
+    assert tree_snapshot(target.project) == files
+    assert target.introspect() == database
+
+
+def assert_kept(target: Target, before: dict) -> dict:
+    after = target.introspect()
+    assert after["schema"] == before["schema"]
+    assert after["rows"] == before["rows"]
+    target.manage("migrate", "--check")
+    target.manage("makemigrations", "--check", "--dry-run")
+    return after
+
+
+def listed_history(state: dict, apps: tuple[str, ...] = APPS) -> list[list[str]]:
+    return [row for row in state["history"] if row[0] in apps]
+
+
+@pytest.fixture(params=ENGINES)
+def cycle(request: pytest.FixtureRequest, tmp_path: Path):  # noqa: ANN201
+    """Two apps with foreign keys to each other, migrated and seeded, on each engine."""
+    with prepared(request.param, CYCLE, "cycle.settings", ("seed",), tmp_path) as ready:
+        yield ready
+
+
+def test_fk_cycle_makes_0001_and_0002_and_records_both(cycle: Target) -> None:
+    before = cycle.introspect()
+    result = cycle.djreset("reset", "--env", "keep", "--yes")
+    assert result.code == 0, result.text
+    assert migration_files(cycle.project, "left") == ["0001_initial.py", "0002_initial.py", "__init__.py"]
+    assert migration_files(cycle.project, "right") == ["0001_initial.py", "__init__.py"]
+    after = assert_kept(cycle, before)
+    assert listed_history(after, ("left", "right")) == [["left", "0001_initial"], ["left", "0002_initial"], ["right", "0001_initial"]]
+
+
+def test_custom_user_model_and_admin_history_untouched(target: Target) -> None:
+    before = target.introspect()
+    result = target.djreset("reset", "--env", "keep", "--yes")
+    assert result.code == 0, result.text
+    assert "InconsistentMigrationHistory" not in result.text
+    after = assert_kept(target, before)
+    others = lambda state: [row for row in state["history"] if row[0] not in APPS]  # noqa: E731
+    assert others(after) == others(before)
+    assert ["admin", "0003_logentry_add_action_flag_choices"] in others(after)
+
+
+def test_outside_app_depending_on_a_removed_migration_is_refused(target: Target) -> None:
+    app = target.project / "reports"
+    (app / "migrations").mkdir(parents=True)
+    (app / "__init__.py").write_text("")
+    (app / "migrations" / "__init__.py").write_text("")
+    (app / "models.py").write_text(
+        "from django.db import models\n\n\nclass Report(models.Model):\n"
+        "    product = models.ForeignKey('catalog.Product', on_delete=models.CASCADE)\n"
+    )
+    (app / "migrations" / "0001_initial.py").write_text(
+        "from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n"
+        "    initial = True\n    dependencies = [('catalog', '0003_seed_categories')]\n"
+        "    operations = [migrations.CreateModel(name='Report', fields=[\n"
+        "        ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),\n"
+        "        ('product', models.ForeignKey(on_delete=models.deletion.CASCADE, to='catalog.product')),\n"
+        "    ])]\n"
+    )
+    settings = target.project / "shop" / "settings.py"
+    settings.write_text(settings.read_text() + "\nINSTALLED_APPS.append('reports')\n")
+    target.manage("migrate", "-v0")
+    files, database = tree_snapshot(target.project), target.introspect()
+
+    result = target.djreset("reset", "--env", "keep", "--yes")
+    assert result.code == 1, result.text
+    assert "reports.0001_initial depends on catalog.0003_seed_categories, which the reset removes: add 'reports' to apps" in result.out
+    assert_unchanged(target, files, database)
+
+
+def test_a_column_changed_by_hand_is_refused_before_any_change_with_a_diff(target: Target) -> None:
+    change = {
+        "sqlite": "ALTER TABLE catalog_product DROP COLUMN sku; ALTER TABLE catalog_product ADD COLUMN sku varchar(64) NOT NULL DEFAULT ''",
+        "postgresql": "ALTER TABLE catalog_product ALTER COLUMN sku TYPE varchar(64)",
+        "mysql": "ALTER TABLE catalog_product MODIFY sku varchar(64) NOT NULL",
+    }[target.engine]
+    target.sql(change)
+    files, database = tree_snapshot(target.project), target.introspect()
+
+    result = target.djreset("reset", "--env", "keep", "--yes")
+    assert result.code == 1, result.text
+    assert "] verify" in result.out and "clean-files      skipped" in result.out
+    drift = [line for line in result.out.splitlines() if "✗ table catalog_product: column sku" in line]
+    assert len(drift) == 1, result.out
+    assert "64" in drift[0] and "32" in drift[0]
+    assert "verify: 1 difference(s); nothing was recorded" in result.err
+    assert_unchanged(target, files, database)
+
+
+def test_pending_model_change_is_refused(target: Target) -> None:
+    models = target.project / "catalog" / "models.py"
+    models.write_text(models.read_text().replace(
+        '    sku = models.CharField(max_length=32, blank=True, default="")',
+        '    sku = models.CharField(max_length=32, blank=True, default="")\n    weight = models.PositiveIntegerField(default=0)',
+    ))
+    files, database = tree_snapshot(target.project), target.introspect()
+    result = target.djreset("reset", "--env", "keep", "--yes")
+    assert result.code == 1, result.text
+    assert "models have changes without a migration" in result.out
+    assert "catalog: Add field weight to product" in result.out
+    assert_unchanged(target, files, database)
+
+
+def test_unapplied_migration_is_refused(target: Target) -> None:
+    target.manage("migrate", "orders", "0004", "-v0")  # un-apply orders.0005 for real
+    files, database = tree_snapshot(target.project), target.introspect()
+    result = target.djreset("reset", "--env", "keep", "--yes")
+    assert result.code == 1, result.text
+    assert "orders.0005_order_status_index is not applied" in result.out
+    assert_unchanged(target, files, database)
+
+
+def _policy(target: Target, text: str) -> None:
+    config = target.project / "reset.yaml"
+    content = config.read_text()
+    start = content.index("data_migrations:")
+    end = content.index("environments:")
+    config.write_text(content[:start] + text + content[end:])
+
+
+def test_data_migration_inventory_refuses_until_decided(target: Target) -> None:
+    _policy(target, "")
+    files, database = tree_snapshot(target.project), target.introspect()
+    result = target.djreset("reset", "--env", "keep", "--yes")
+    assert result.code == 1, result.text
+    assert "catalog/migrations/0003_seed_categories.py:27: catalog.0003_seed_categories operation 1: RunPython" in result.err
+    assert "keep: [catalog.0003_seed_categories]" in result.err  # the snippet to paste
+    assert_unchanged(target, files, database)
+    # clean-files alone refuses too: the inventory runs before anything is deleted.
+    alone = target.djreset("clean-files", "--env", "dev", "--yes")
+    assert alone.code == 1 and "cannot be re-created by makemigrations" in alone.err
+    assert_unchanged(target, files, database)
+
+
+def test_kept_data_migration_is_recorded_not_rerun_and_a_fresh_database_gets_its_data(target: Target) -> None:
+    before = target.introspect()
+    result = target.djreset("reset", "--env", "keep", "--yes")
+    assert result.code == 0, result.text
+    assert_kept(target, before)  # the categories were not created twice
+    carried = (target.project / "catalog" / "migrations" / "0002_seed_categories.py").read_text()
+    assert "djreset_carried_from = 'catalog.0003_seed_categories'" in carried
+    assert "def add_default_categories" in carried and "('catalog', '0001_initial')" in carried
+    # A new environment built from the new files only: the data migration runs there.
+    fresh = target.djreset("reset", "--env", "dev", "--yes")
+    assert fresh.code == 0, fresh.text
+    names = sorted(json.loads(row)[1] for row in target.introspect()["rows"]["catalog_category"])
+    assert names == ["Books", "Games"]
+
+
+def test_dropped_data_migration_is_not_carried(target: Target) -> None:
+    _policy(target, "data_migrations: {drop: [catalog.0003_seed_categories]}\n")
+    before = target.introspect()
+    result = target.djreset("reset", "--env", "keep", "--yes")
+    assert result.code == 0, result.text
+    assert "drop: catalog/migrations/0003_seed_categories.py:27" in result.out
+    assert migration_files(target.project, "catalog") == ["0001_initial.py", "__init__.py"]
+    assert_kept(target, before)
+    fresh = target.djreset("reset", "--env", "dev", "--yes")
+    assert fresh.code == 0, fresh.text
+    assert target.introspect()["rows"]["catalog_category"] == []
+
+
+def developer_reset(target: Target, tmp_path: Path) -> Path:
+    """A developer's copy of the project, with a database of its own, reset with the keep recipe."""
+    from conftest import _server_target
+
+    developer = tmp_path / "developer"
+    shutil.copytree(target.project, developer)
+    dev = Target("sqlite", developer, settings=target.settings)
+    if target.server:
+        name = target.server.new_name()
+        target.server.create(name)
+        dev = _server_target(developer, target.server, name, target.settings)
+        dev.block = target.block
+        dev.use_block(target.server.yaml_block(name))
+        dev.manage("migrate", "-v0")
+    try:
+        made = dev.djreset("reset", "--env", "keep", "--yes")
+        assert made.code == 0, made.text
+    finally:
+        if dev.server:
+            dev.server.drop_matching(dev.database)
+    return developer
+
+
+def ship(developer: Path, target: Target) -> None:
+    """The new migration files and reset-history.json arrive with the code."""
+    for app in APPS:
+        shutil.rmtree(target.project / app / "migrations")
+        shutil.copytree(developer / app / "migrations", target.project / app / "migrations")
+    shutil.copy(developer / "reset-history.json", target.project / "reset-history.json")
+
+
+def test_deploy_time_apply_runs_once_and_then_does_nothing(target: Target, tmp_path: Path) -> None:
+    ship(developer_reset(target, tmp_path), target)
+    before = target.introspect()
+
+    first = target.djreset("reset", "--env", "deploy", "--yes")
+    assert first.code == 0, first.text
+    assert "still has to be applied" in first.out
+    after = target.introspect()
+    assert after["schema"] == before["schema"] and after["rows"] == before["rows"]
+    assert listed_history(after) == [["accounts", "0001_initial"], ["catalog", "0001_initial"], ["catalog", "0002_seed_categories"], ["orders", "0001_initial"]]
+    target.manage("migrate", "--check")
+
+    second = target.djreset("reset", "--env", "deploy", "--yes")
+    assert second.code == 0, second.text
+    assert "is already applied here; nothing to do" in second.out
+    assert "rewrite-history  not needed" in second.out
+    assert target.introspect() == after
+
+
+def test_deploy_time_apply_refuses_an_environment_that_was_behind(target: Target, tmp_path: Path) -> None:
+    developer = developer_reset(target, tmp_path)
+    target.manage("migrate", "orders", "0004", "-v0")  # this environment never got orders.0005
+    ship(developer, target)
+    files, database = tree_snapshot(target.project), target.introspect()
+    result = target.djreset("reset", "--env", "deploy", "--yes")
+    assert result.code == 1, result.text
+    assert "orders: this database never applied orders.0005_order_status_index of the old history" in result.err
+    assert_unchanged(target, files, database)
+
+
+def test_deploy_time_apply_leaves_newer_migrations_to_migrate(target: Target, tmp_path: Path) -> None:
+    """A migration made after the reset ships with it: it is applied for real, never faked."""
+    developer = developer_reset(target, tmp_path)
+    models = developer / "catalog" / "models.py"
+    models.write_text(models.read_text().replace(
+        '    sku = models.CharField(max_length=32, blank=True, default="")',
+        '    sku = models.CharField(max_length=32, blank=True, default="")\n    weight = models.PositiveIntegerField(default=0)',
+    ))
+    manage_dev = Target("sqlite", developer, settings=target.settings)
+    manage_dev.manage("makemigrations", "catalog", "--name", "product_weight", "-v0")
+    shutil.copy(models, target.project / "catalog" / "models.py")
+    ship(developer, target)
+
+    result = target.djreset("reset", "--env", "deploy", "--yes")
+    assert result.code == 0, result.text
+    assert "migrate will apply 1 newer migration(s)" in result.out or "catalog.0003_product_weight is not applied" in result.out
+    history = listed_history(target.introspect())
+    assert ["catalog", "0003_product_weight"] not in history
+    target.manage("migrate", "-v0")
+    after = target.introspect()
+    assert ["catalog", "0003_product_weight"] in listed_history(after)
+    assert any(column["name"] == "weight" for column in after["schema"]["catalog_product"]["columns"])
+
+
+def test_an_index_renamed_by_hand_is_a_warning_not_an_error(target: Target) -> None:
+    rename = {
+        "sqlite": "DROP INDEX orders_status_created; CREATE INDEX legacy_status_idx ON orders_order (status, created_at)",
+        "postgresql": "ALTER INDEX orders_status_created RENAME TO legacy_status_idx",
+        "mysql": "ALTER TABLE orders_order RENAME INDEX orders_status_created TO legacy_status_idx",
+    }[target.engine]
+    target.sql(rename)
+    before = target.introspect()
+    result = target.djreset("reset", "--env", "keep", "--yes")
+    assert result.code == 0, result.text
+    warnings = [line for line in result.out.splitlines() if "warning: table orders_order: index (status, created_at)" in line]
+    assert warnings and "legacy_status_idx live, orders_status_created by the migrations" in warnings[0]
+    assert_kept(target, before)
+
+
+def test_every_database_alias_is_checked_and_rewritten(target: Target) -> None:
+    """Two databases with the same apps (e.g. one per tenant): both histories move."""
+    if target.server:
+        target.second = target.server.new_name()
+        target.server.create(target.second)
+        block = "databases: {default: %s, second: %s}" % (target.block, target.server.yaml_block(target.second))
+    else:
+        settings = target.project / "shop" / "settings.py"
+        settings.write_text(settings.read_text() + "\nDATABASES['second'] = {'ENGINE': 'django.db.backends.sqlite3', 'NAME': BASE_DIR / 'second.sqlite3'}\n")
+        block = ""  # no database in reset.yaml: every alias of the settings
+    try:
+        target.manage("migrate", "--database", "second", "-v0")
+        config = target.project / "reset.yaml"
+        recipe = "steps: [check, verify, clean-files, makemigrations, rewrite-history, verify]"
+        config.write_text(config.read_text() + f"  both:\n    {block + chr(10) + '    ' if block else ''}{recipe}\n")
+        result = target.djreset("reset", "--env", "both", "--yes")
+        assert result.code == 0, result.text
+        for alias in ("default", "second"):
+            assert f"{alias}: delete 14 rows of accounts, catalog, orders" in result.out
+            assert f"{alias}: the live schema matches the schema built from the migration files on disk" in result.out
+        target.manage("migrate", "--check", "--database", "second")
+        target.manage("migrate", "--check")
+    finally:
+        if target.second:
+            target.server.drop_matching(target.second)
