@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from djreset import __version__
+from djreset import __version__, marker
 from djreset.errors import DjresetError, Refused
 from djreset.steps.files import migration_files
 
@@ -101,6 +101,8 @@ def create(run: "Run", *, with_database: bool, reason: str = "manual") -> Backup
         "djreset": __version__,
         "apps": list(run.apps),
         "files": _archive_files(run, folder),
+        # reset-history.json changes with the files; it goes back with them.
+        "marker": marker.path(run.project).read_text() if marker.path(run.project).is_file() else None,
         "history": {},
         "databases": {},
     }
@@ -183,6 +185,19 @@ def restore(run: "Run", backup: Backup) -> None:
             continue  # the dump brought the history back already
         _restore_history(run, alias, json.loads((backup.folder / f"history-{alias}.json").read_text()))
     _restore_files(run, backup)
+    _restore_marker(run, backup)
+
+
+def _restore_marker(run: "Run", backup: Backup) -> None:
+    saved, path = backup.manifest.get("marker"), marker.path(run.project)
+    if saved is None:
+        if path.exists():
+            run.actions.do(f"delete {run.relative(path)} (it did not exist before)", path.unlink)
+    else:
+        run.actions.do(f"restore {run.relative(path)}", lambda: path.write_text(saved))
+    # Kept data migrations staged by an interrupted clean-files are stale now.
+    if not run.actions.dry:
+        (run.project.state_dir / "carry.json").unlink(missing_ok=True)
 
 
 def _restore_history(run: "Run", alias: str, rows: list[dict[str, Any]]) -> None:

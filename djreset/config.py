@@ -88,7 +88,8 @@ class Environment:
     # alias → database; empty means "use DATABASES from the Django settings".
     databases: Mapping[str, DatabaseSpec]
     steps: tuple[StepCall, ...]
-    protected: bool
+    # True/False as reset.yaml says; None: protected when a database is not local.
+    protected: bool | None
     where: Where
 
     def step_options(self, name: str) -> Mapping[str, Any]:
@@ -513,7 +514,7 @@ def _build_environment(project: Project, name: str, env: Mapping[str, Node]) -> 
     if "steps" not in env:
         raise ConfigError("no steps: give this environment (or the one it extends) a recipe", env_node.where)
     steps = tuple(_build_step(item) for item in env["steps"].value)
-    protected = bool(env["protected"].value) if "protected" in env else False
+    protected = bool(env["protected"].value) if "protected" in env else None
     return Environment(name=name, databases=databases, steps=steps, protected=protected, where=env_node.where)
 
 

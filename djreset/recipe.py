@@ -1,26 +1,36 @@
 """A recipe is an ordered list of steps; this runs one, nox-workflow style.
 
 Each step is looked up in the registry and called with its options.  The
-runner prints a header, confirms destructive work, times every step and ends
-with a summary.  It knows nothing about what the steps do.
+runner checks, confirms, backs up before the first destructive step, times
+every step, journals it, and ends with a summary.  If a step fails or the
+process is interrupted (Ctrl-C, SIGTERM), it puts the backup back.  It knows
+nothing about what the steps do.
 """
 from __future__ import annotations
 
+import signal
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Iterator, Sequence
 
-from djreset import registry, ui
+from djreset import faults, registry
 from djreset.config import StepCall
+from djreset.confirm import confirm
 from djreset.errors import DjresetError, NothingToDo, Refused
+from djreset.journal import Journal, describe_unfinished, project_lock
 from djreset.run import Run
 
 
 @dataclass
 class StepResult:
     call: StepCall
-    status: str  # "ok", "failed", "skipped"
+    status: str  # "ok", "failed", "skipped", "not needed"
     seconds: float = 0.0
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGTERM, handled like Ctrl-C: stop, roll back, exit."""
 
 
 def call_step(run: Run, call: StepCall) -> None:
@@ -38,44 +48,17 @@ def describe_targets(run: Run) -> None:
         run.out.write(f"database {alias}: {run.engine(alias).describe()}")
 
 
-def confirm(run: Run, calls: Sequence[StepCall]) -> None:
-    """Destructive steps need a yes: typed, or --yes (plus DJRESET_CONFIRM when protected)."""
-    destructive = [call.name for call in calls if registry.get(call.name).destructive]
-    if not destructive or run.dry:
-        return
-    import os
-
-    what = f"{', '.join(dict.fromkeys(destructive))} on environment {run.env.name!r}"
-    if run.env.protected:
-        if run.assume_yes:
-            if os.environ.get("DJRESET_CONFIRM") == run.env.name:
-                return
-            raise Refused(
-                f"{run.env.name!r} is protected: --yes also needs DJRESET_CONFIRM={run.env.name} in the environment"
-            )
-        if not ui.is_interactive():
-            raise Refused(f"{run.env.name!r} is protected and stdin is not a terminal: nothing was changed")
-        expected = _database_names(run)
-        answer = ui.ask(f"This will run {what}. Type the database name ({' or '.join(expected)}) to continue: ")
-        if answer not in expected:
-            raise Refused("the name did not match; nothing was changed")
-        return
-    if run.assume_yes:
-        return
-    if not ui.is_interactive():
-        raise Refused(f"{what} needs confirmation, and stdin is not a terminal: pass --yes")
-    if ui.ask(f"This will run {what}. Continue? [y/N] ").lower() not in ("y", "yes"):
-        raise Refused("cancelled; nothing was changed")
+def _destructive(calls: Sequence[StepCall]) -> bool:
+    return any(registry.get(call.name).destructive for call in calls)
 
 
-def _database_names(run: Run) -> list[str]:
-    from pathlib import Path
-
-    names = []
-    for alias in run.aliases:
-        engine = run.engine(alias)
-        names.append(Path(engine.spec.name).name if engine.file_based else engine.spec.name)
-    return names
+def prechecks(run: Run, calls: Sequence[StepCall]) -> None:
+    """Refusals that must leave nothing behind: before the prompt, the backup, the journal."""
+    run.django.check_apps(run.apps)
+    for name in dict.fromkeys(call.name for call in calls):
+        precheck = registry.get(name).precheck
+        if precheck:
+            precheck(run)
 
 
 def needs_backup(run: Run, calls: Sequence[StepCall]) -> bool:
@@ -102,24 +85,60 @@ def automatic_backup(run: Run, calls: Sequence[StepCall]) -> None:
     run.out.done(time.perf_counter() - begin)
 
 
+@contextmanager
+def signals_interrupt() -> Iterator[None]:
+    """SIGTERM raises like Ctrl-C does, so the rollback runs for both."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise Interrupted()
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def execute(run: Run, calls: Sequence[StepCall], title: str) -> list[StepResult]:
-    # Bad app labels, third-party apps and undecided data migrations are
-    # refused before anything runs.
-    run.django.check_apps(run.apps)
-    for name in dict.fromkeys(call.name for call in calls):
-        precheck = registry.get(name).precheck
-        if precheck:
-            precheck(run)
+    # A reset that was cut short comes first: only restore may run on top of it.
+    journal = Journal(run.project)
+    unfinished = journal.unfinished()
+    destructive = _destructive(calls) and not run.dry
+    if unfinished:
+        if destructive and [call.name for call in calls] != ["restore"]:
+            raise Refused(describe_unfinished(unfinished))
+        run.out.warn(describe_unfinished(unfinished))
+    run.state["unfinished"] = unfinished
+    prechecks(run, calls)
     run.out.title(title)
     describe_targets(run)
     confirm(run, calls)
+    if not destructive:
+        return run_steps(run, calls, None)
+    with project_lock(run.project), signals_interrupt():
+        journal.start(run.env.name, [call.name for call in calls])
+        try:
+            results = run_steps(run, calls, journal)
+        except (DjresetError, KeyboardInterrupt, Exception) as failure:
+            rollback(run, journal, failure)
+            raise
+        journal.finish("done")
+        return results
+
+
+def run_steps(run: Run, calls: Sequence[StepCall], journal: Journal | None) -> list[StepResult]:
     backup_pending = needs_backup(run, calls)
     results = [StepResult(call, "skipped") for call in calls]
     started = time.perf_counter()
     for index, result in enumerate(results, 1):
-        if backup_pending and registry.get(result.call.name).destructive:
-            automatic_backup(run, calls)
-            backup_pending = False
+        name = result.call.name
+        if registry.get(name).destructive:
+            if backup_pending:
+                automatic_backup(run, calls)
+                backup_pending = False
+            if journal:
+                journal.update(destructive_started=True, backup=getattr(run.state.get("backup"), "id", None))
+        faults.point(f"before:{index}")
         run.out.step(index, len(calls), result.call.describe())
         run.state["steps_ahead"] = [later.call.name for later in results[index:]]
         begin = time.perf_counter()
@@ -131,18 +150,53 @@ def execute(run: Run, calls: Sequence[StepCall], title: str) -> list[StepResult]
             for later in results[index:]:
                 later.status = "not needed"
             break
-        except (DjresetError, KeyboardInterrupt):
+        except BaseException:
             result.status, result.seconds = "failed", time.perf_counter() - begin
             summarize(run, results, time.perf_counter() - started)
             raise
         result.status, result.seconds = "ok", time.perf_counter() - begin
+        if journal:
+            if name == "backup" and run.state.get("backup"):
+                journal.update(backup=run.state["backup"].id)
+            journal.step_done(name)
         run.out.done(result.seconds)
+        faults.point(f"after:{index}")
     summarize(run, results, time.perf_counter() - started)
     return results
 
 
+def rollback(run: Run, journal: Journal, failure: BaseException) -> None:
+    """Put the backup back after a failed or interrupted run, and say so."""
+    from djreset import backup
+
+    made = run.state.get("backup")
+    if not journal.data.get("destructive_started"):
+        journal.finish("nothing changed")
+        return
+    if made is None:
+        journal.finish("failed without a backup")
+        run.out.write("\n==> no backup to roll back to (backups are disabled in reset.yaml)")
+        return
+    reason = "interrupted" if isinstance(failure, KeyboardInterrupt) else "a step failed"
+    run.out.write(f"\n==> rolling back ({reason}): putting back backup {made.id}")
+    # Finish the rollback even if asked to stop again.
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN), signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    try:
+        run.actions.dry = False
+        backup.restore(run, made)
+    except BaseException as exc:
+        journal.finish("rollback failed")
+        run.out.write(f"    rollback failed: {exc}; run `djreset restore --env {run.env.name}` to finish it")
+        return
+    finally:
+        signal.signal(signal.SIGINT, previous[0])
+        signal.signal(signal.SIGTERM, previous[1])
+    journal.finish("rolled back")
+    run.out.write(f"    rolled back: files, history{' and database' if made.manifest.get('databases') else ''} are as before the run")
+
+
 def summarize(run: Run, results: Sequence[StepResult], total: float) -> None:
     run.out.write("\nsummary" + (" (dry run: nothing was changed)" if run.dry else ""))
-    rows = [(r.call.describe(), r.status, f"{r.seconds:.2f}s" if r.status == "ok" or r.status == "failed" else "-") for r in results]
+    rows = [(r.call.describe(), r.status, f"{r.seconds:.2f}s" if r.status in ("ok", "failed") else "-") for r in results]
     rows.append(("total", "", f"{total:.2f}s"))
     run.out.table(rows)

@@ -54,6 +54,13 @@ class Run:
             self._engines[alias] = engines.for_django(alias, dict(self.django.settings.DATABASES[alias]))
         return self._engines[alias]
 
+    @property
+    def protected(self) -> bool:
+        """reset.yaml's ``protected``; by default, any database on another machine is."""
+        if self.env.protected is not None:
+            return self.env.protected
+        return any(not self.engine(alias).is_local() for alias in self.aliases)
+
     def relative(self, path: Path) -> str:
         """A path as the user thinks of it: relative to the project root when inside it."""
         try:

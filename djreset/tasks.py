@@ -43,8 +43,10 @@ def reports_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             return func(c, *args, **kwargs)
         except DjresetError as exc:
             raise Exit(f"djreset: {mask(str(exc))}", code=exc.exit_code) from None
-        except KeyboardInterrupt:
-            raise Exit("djreset: interrupted", code=130) from None
+        except KeyboardInterrupt as exc:
+            # 128 + the signal: SIGTERM 143, Ctrl-C 130.
+            code = 143 if type(exc).__name__ == "Interrupted" else 130
+            raise Exit("djreset: interrupted", code=code) from None
         except Exception:  # a bug: show it, masked
             print(mask(traceback.format_exc()), file=sys.stderr, end="")
             raise Exit("djreset: unexpected error (the traceback above is a bug report)", code=1) from None

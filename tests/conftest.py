@@ -20,8 +20,17 @@ REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "examples" / "shop"
 INTROSPECT = Path(__file__).resolve().parent / "introspect.py"
 APPS = ("accounts", "catalog", "orders")
-# Pass/fail tallies that suites report at the end of the run (e.g. "bad inputs").
+# Pass/fail tallies that suites report at the end of the run.  Tests record
+# them with record_property (which also works across pytest-xdist workers).
 SUMMARY: dict[str, list[bool]] = {}
+TALLIES = ("bad input", "fault point")
+
+
+def pytest_runtest_logreport(report) -> None:  # noqa: ANN001 - pytest hook
+    if report.when == "call":
+        for name, value in report.user_properties:
+            if name in TALLIES:
+                SUMMARY.setdefault(name, []).append(bool(value) and report.passed)
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -35,9 +44,12 @@ def pytest_runtest_makereport(item, call):  # noqa: ANN001, ANN201 - pytest hook
 
 
 def pytest_terminal_summary(terminalreporter) -> None:  # noqa: ANN001 - pytest hook
-    bad = SUMMARY.get("bad inputs")
+    bad = SUMMARY.get("bad input")
     if bad:
         terminalreporter.write_line(f"bad inputs: {len(bad)}, clean errors: {sum(bad)}")
+    faults = SUMMARY.get("fault point")
+    if faults:
+        terminalreporter.write_line(f"fault points: {len(faults)}, recovered: {sum(faults)}, lost: {len(faults) - sum(faults)}")
 
 
 def clean_env(**extra: str) -> dict[str, str]:

@@ -57,9 +57,11 @@ with connection.cursor() as cursor:
         quoted = connection.ops.quote_name(table)
         cursor.execute(f"SELECT * FROM {quoted}")
         rows[table] = sorted(json.dumps(list(row), default=str) for row in cursor.fetchall())
-    history = []
+    history, history_rows = [], []
     if "django_migrations" in tables:
         cursor.execute("SELECT app, name FROM django_migrations ORDER BY app, name")
         history = [list(row) for row in cursor.fetchall()]
+        cursor.execute("SELECT id, app, name, applied FROM django_migrations ORDER BY id")
+        history_rows = [[str(value) for value in row] for row in cursor.fetchall()]
 
-print(json.dumps({"schema": schema, "rows": rows, "history": history}))
+print(json.dumps({"schema": schema, "rows": rows, "history": history, "history_rows": history_rows}))

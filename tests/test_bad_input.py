@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SUMMARY, clean_env, run_djreset, tree_snapshot
+from conftest import clean_env, run_djreset, tree_snapshot
 
 VALID = """\
 project:
@@ -96,7 +96,7 @@ CASES = [
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
-def test_bad_input_is_refused_cleanly(case: Case, shop: Path) -> None:
+def test_bad_input_is_refused_cleanly(case: Case, shop: Path, record_property) -> None:  # noqa: ANN001
     config = shop / "reset.yaml"
     if isinstance(case.config, bytes):
         config.write_bytes(case.config)
@@ -113,7 +113,7 @@ def test_bad_input_is_refused_cleanly(case: Case, shop: Path) -> None:
         and (case.line is None or f"reset.yaml:{case.line}:" in result.err)
         and tree_snapshot(shop) == before
     )
-    SUMMARY.setdefault("bad inputs", []).append(clean)
+    record_property("bad input", clean)
     assert result.code == 2, result.text
     assert result.out == "", result.out
     assert len(result.err.strip().splitlines()) == 1, result.err

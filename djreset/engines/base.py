@@ -83,6 +83,11 @@ class Engine(ABC):
     def scratch(self, tag: str) -> "Engine":
         """An engine for a throwaway sibling database (same server, new name)."""
 
+    def is_local(self) -> bool:
+        """On this machine (a file, a socket, or a loopback address)."""
+        host = getattr(self.spec, "host", None) or ""
+        return self.file_based or host in ("", "localhost", "127.0.0.1", "::1") or host.startswith("/")
+
     def remember_before_drop(self) -> dict[str, Any]:
         """Facts about the database that create-db should bring back."""
         return {}

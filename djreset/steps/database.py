@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from djreset import faults
 from djreset.engines import Engine
 from djreset.registry import Option, step
 from djreset.run import Run
@@ -51,6 +52,7 @@ def drop_db(run: Run, if_exists: bool, force: bool) -> None:
                 run.out.info("remembered for create-db: " + ", ".join(f"{k}={v}" for k, v in facts.items()))
             _remember(run, engine, facts)
         engine.drop(run.actions, if_exists=if_exists, force=force)
+        faults.point("inside:drop-db")  # dropped, not yet re-created
         run.state.setdefault("dropped_aliases", set()).add(alias)
 
 

@@ -7,7 +7,7 @@ import pkgutil
 import shutil
 from pathlib import Path
 
-from djreset import inventory, marker
+from djreset import faults, inventory, marker
 from djreset.errors import Refused
 from djreset.registry import step
 from djreset.run import Run
@@ -82,8 +82,10 @@ def clean_files(run: Run) -> None:
         files = migration_files(package.directory)
         if files and not run.dry:
             marker.record_replaced(run.project, label, sorted({path.name.split(".")[0] for path in files}))
-        for path in files:
+        for number, path in enumerate(files, 1):
             run.actions.do(f"delete {run.relative(path)}", path.unlink)
+            if number == len(files) // 2 and label == run.apps[len(run.apps) // 2]:
+                faults.point("inside:clean-files")
         cache = package.directory / "__pycache__"
         if cache.is_dir():
             run.actions.do(f"delete {run.relative(cache)}/", lambda cache=cache: shutil.rmtree(cache))

@@ -1,6 +1,7 @@
 """fake-zero, and the history helpers other steps share."""
 from __future__ import annotations
 
+from djreset import faults
 from djreset.registry import step
 from djreset.run import Run
 
@@ -31,6 +32,7 @@ def fake_zero(run: Run) -> None:
         def delete(rows=rows, alias=alias) -> None:
             with transaction.atomic(using=alias):
                 rows.delete()
+                faults.point("inside:fake-zero")
 
         run.actions.do(f"delete {count} rows on {alias}: {_delete_sql(rows, alias)}", delete)
 

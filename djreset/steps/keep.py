@@ -13,7 +13,7 @@ from __future__ import annotations
 import secrets
 from typing import TYPE_CHECKING
 
-from djreset import graphs, inventory, marker, schema
+from djreset import faults, graphs, inventory, marker, schema
 from djreset.actions import Actions
 from djreset.errors import NothingToDo, Refused, StepFailed
 from djreset.registry import step
@@ -279,6 +279,7 @@ def rewrite_history(run: Run) -> None:
         def rewrite() -> None:
             with transaction.atomic(using=alias):
                 forget.delete()
+                faults.point("inside:rewrite-history")
                 for label in labels:
                     for name in new[label]:
                         migration = loader.disk_migrations[(label, name)]

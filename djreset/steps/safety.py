@@ -19,6 +19,13 @@ def backup(run: Run, database: bool) -> None:
 @step("restore", destructive=True, options={"backup": Option(str, None, "backup id (default: the latest of this environment)")})
 def restore(run: Run, backup: str | None) -> None:
     """Put files, history and dumped databases back exactly as a backup saved them."""
+    unfinished = run.state.get("unfinished")
+    if backup is None and unfinished and unfinished.get("steps") != ["restore"]:
+        # Undo the run that was cut short: its own backup, or nothing at all.
+        if not unfinished.get("destructive_started") or not unfinished.get("backup"):
+            run.out.info("the interrupted run stopped before it changed anything: nothing to put back")
+            return
+        backup = unfinished["backup"]
     # Not the safety backup this very run made of the state being replaced.
     chosen = backups.find(run.project, backup, run.env.name, exclude=run.state.get("backup"))
     run.out.info(f"restoring {chosen.describe()}")

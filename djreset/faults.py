@@ -1,0 +1,25 @@
+"""Named fault points, for the fault-injection tests.
+
+``DJRESET_FAULT=after:3`` makes the process kill itself (SIGKILL) when the
+third step of the recipe has finished; ``DJRESET_FAULT=term:after:3`` sends
+SIGTERM instead (the graceful path: djreset rolls back).  Points: ``before:N``
+and ``after:N`` around step N, and ``inside:STEP`` in the middle of the
+destructive part of clean-files, fake-zero, drop-db and rewrite-history.
+Unset, a point costs one dictionary lookup.
+"""
+from __future__ import annotations
+
+import os
+import signal
+
+VARIABLE = "DJRESET_FAULT"
+
+
+def point(name: str) -> None:
+    wanted = os.environ.get(VARIABLE)
+    if not wanted:
+        return
+    if wanted == name:
+        os.kill(os.getpid(), signal.SIGKILL)
+    elif wanted == f"term:{name}":
+        os.kill(os.getpid(), signal.SIGTERM)
