@@ -18,11 +18,14 @@ class Actions:
     def __init__(self, out: Output, dry: bool):
         self.out = out
         self.dry = dry
+        # Changes started so far: a failed run with none needs no rollback.
+        self.performed = 0
 
     def do(self, description: str, func: Callable[[], T] | None = None) -> T | None:
         self.out.action(description, dry=self.dry)
         if self.dry or func is None:
             return None
+        self.performed += 1
         return func()
 
     def note(self, text: str) -> None:

@@ -116,13 +116,13 @@ def execute(run: Run, calls: Sequence[StepCall], title: str) -> list[StepResult]
     if not destructive:
         return run_steps(run, calls, None)
     with project_lock(run.project), signals_interrupt():
-        journal.start(run.env.name, [call.name for call in calls])
         try:
             results = run_steps(run, calls, journal)
         except (DjresetError, KeyboardInterrupt, Exception) as failure:
             rollback(run, journal, failure)
             raise
-        journal.finish("done")
+        if journal.data:
+            journal.finish("done")
         return results
 
 
@@ -132,11 +132,15 @@ def run_steps(run: Run, calls: Sequence[StepCall], journal: Journal | None) -> l
     started = time.perf_counter()
     for index, result in enumerate(results, 1):
         name = result.call.name
+        if journal is not None and not journal.data and (registry.get(name).destructive or name == "backup"):
+            # The journal starts with the first step that changes or saves something.
+            journal.start(run.env.name, [call.name for call in calls])
         if registry.get(name).destructive:
             if backup_pending:
                 automatic_backup(run, calls)
                 backup_pending = False
-            if journal:
+                run.state["performed_at_backup"] = run.actions.performed
+            if journal is not None:
                 journal.update(destructive_started=True, backup=getattr(run.state.get("backup"), "id", None))
         faults.point(f"before:{index}")
         run.out.step(index, len(calls), result.call.describe())
@@ -155,7 +159,7 @@ def run_steps(run: Run, calls: Sequence[StepCall], journal: Journal | None) -> l
             summarize(run, results, time.perf_counter() - started)
             raise
         result.status, result.seconds = "ok", time.perf_counter() - begin
-        if journal:
+        if journal is not None and journal.data:
             if name == "backup" and run.state.get("backup"):
                 journal.update(backup=run.state["backup"].id)
             journal.step_done(name)
@@ -170,8 +174,10 @@ def rollback(run: Run, journal: Journal, failure: BaseException) -> None:
     from djreset import backup
 
     made = run.state.get("backup")
-    if not journal.data.get("destructive_started"):
-        journal.finish("nothing changed")
+    changed = run.actions.performed > run.state.get("performed_at_backup", 0)
+    if not journal.data.get("destructive_started") or not changed:
+        if journal.data:
+            journal.finish("nothing changed")
         return
     if made is None:
         journal.finish("failed without a backup")

@@ -17,8 +17,13 @@ from conftest import APPS, ENGINES, REPO, Target, migration_files, prepared, tre
 CYCLE = REPO / "tests" / "projects" / "cycle"
 
 
+def project_files(target: Target) -> dict:
+    """The project's files, without djreset's own bookkeeping (.djreset/: the lock)."""
+    return {path: data for path, data in tree_snapshot(target.project).items() if not path.startswith(".djreset/")}
+
+
 def assert_unchanged(target: Target, files: dict, database: dict) -> None:
-    assert tree_snapshot(target.project) == files
+    assert project_files(target) == files
     assert target.introspect() == database
 
 
@@ -83,7 +88,7 @@ def test_outside_app_depending_on_a_removed_migration_is_refused(target: Target)
     settings = target.project / "shop" / "settings.py"
     settings.write_text(settings.read_text() + "\nINSTALLED_APPS.append('reports')\n")
     target.manage("migrate", "-v0")
-    files, database = tree_snapshot(target.project), target.introspect()
+    files, database = project_files(target), target.introspect()
 
     result = target.djreset("reset", "--env", "keep", "--yes")
     assert result.code == 1, result.text
@@ -98,7 +103,7 @@ def test_a_column_changed_by_hand_is_refused_before_any_change_with_a_diff(targe
         "mysql": "ALTER TABLE catalog_product MODIFY sku varchar(64) NOT NULL",
     }[target.engine]
     target.sql(change)
-    files, database = tree_snapshot(target.project), target.introspect()
+    files, database = project_files(target), target.introspect()
 
     result = target.djreset("reset", "--env", "keep", "--yes")
     assert result.code == 1, result.text
@@ -116,7 +121,7 @@ def test_pending_model_change_is_refused(target: Target) -> None:
         '    sku = models.CharField(max_length=32, blank=True, default="")',
         '    sku = models.CharField(max_length=32, blank=True, default="")\n    weight = models.PositiveIntegerField(default=0)',
     ))
-    files, database = tree_snapshot(target.project), target.introspect()
+    files, database = project_files(target), target.introspect()
     result = target.djreset("reset", "--env", "keep", "--yes")
     assert result.code == 1, result.text
     assert "models have changes without a migration" in result.out
@@ -126,7 +131,7 @@ def test_pending_model_change_is_refused(target: Target) -> None:
 
 def test_unapplied_migration_is_refused(target: Target) -> None:
     target.manage("migrate", "orders", "0004", "-v0")  # un-apply orders.0005 for real
-    files, database = tree_snapshot(target.project), target.introspect()
+    files, database = project_files(target), target.introspect()
     result = target.djreset("reset", "--env", "keep", "--yes")
     assert result.code == 1, result.text
     assert "orders.0005_order_status_index is not applied" in result.out
@@ -143,7 +148,7 @@ def _policy(target: Target, text: str) -> None:
 
 def test_data_migration_inventory_refuses_until_decided(target: Target) -> None:
     _policy(target, "")
-    files, database = tree_snapshot(target.project), target.introspect()
+    files, database = project_files(target), target.introspect()
     result = target.djreset("reset", "--env", "keep", "--yes")
     assert result.code == 1, result.text
     assert "catalog/migrations/0003_seed_categories.py:27: catalog.0003_seed_categories operation 1: RunPython" in result.err
@@ -237,7 +242,7 @@ def test_deploy_time_apply_refuses_an_environment_that_was_behind(target: Target
     developer = developer_reset(target, tmp_path)
     target.manage("migrate", "orders", "0004", "-v0")  # this environment never got orders.0005
     ship(developer, target)
-    files, database = tree_snapshot(target.project), target.introspect()
+    files, database = project_files(target), target.introspect()
     result = target.djreset("reset", "--env", "deploy", "--yes")
     assert result.code == 1, result.text
     assert "orders: this database never applied orders.0005_order_status_index of the old history" in result.err
