@@ -63,7 +63,8 @@ def _new_folder(run: "Run") -> Path:
 def _archive_files(run: "Run", folder: Path) -> dict[str, str]:
     """Tar the listed apps' migrations folders; return label → folder (relative)."""
     folders: dict[str, str] = {}
-    with tarfile.open(folder / FILES_ARCHIVE, "w:gz") as archive:
+    # Level 1: migration files compress well anyway, and this runs before every reset.
+    with tarfile.open(folder / FILES_ARCHIVE, "w:gz", compresslevel=1) as archive:
         for label in run.apps:
             package = run.django.migrations_package(label)
             if package.directory is None:
@@ -222,6 +223,7 @@ def _restore_history(run: "Run", alias: str, rows: list[dict[str, Any]]) -> None
                     cursor.execute(statement)
 
     run.actions.do(f"restore {len(rows)} django_migrations rows on {alias}", put_back)
+    run.django.history_changed()
 
 
 def _restore_files(run: "Run", backup: Backup) -> None:

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from django.apps import AppConfig
     from django.db.backends.base.base import BaseDatabaseWrapper
     from django.db.migrations import Migration
+    from django.db.migrations.executor import MigrationExecutor
     from django.db.migrations.loader import MigrationLoader
 
     from djreset.config import Project
@@ -43,6 +44,10 @@ class DjangoBridge:
         self.project = project
         self._databases = dict(databases or {})
         self._ready = False
+        # Loading the migration graph is the expensive part of every check;
+        # one loader per database, kept until files or history change.
+        self._loaders: dict[str | None, "MigrationLoader"] = {}
+        self._packages: dict[str, MigrationsPackage] = {}
 
     # -- setup ---------------------------------------------------------------
 
@@ -132,6 +137,11 @@ class DjangoBridge:
 
     def migrations_package(self, label: str) -> MigrationsPackage:
         """The app's migrations package, proven to be the project's own code."""
+        if label not in self._packages:
+            self._packages[label] = self._find_migrations_package(label)
+        return self._packages[label]
+
+    def _find_migrations_package(self, label: str) -> MigrationsPackage:
         config = self.app_config(label)
         where = self.project.app_where.get(label)
         problem = paths.why_not_owned(Path(config.path), self.project.root)
@@ -176,22 +186,44 @@ class DjangoBridge:
             for name in [name for name in sys.modules if name.startswith(module_name + ".")]:
                 del sys.modules[name]
         importlib.invalidate_caches()
+        self._loaders.clear()
+        self._packages.clear()
+
+    def history_changed(self) -> None:
+        """django_migrations was written: loaders that read it are stale."""
+        self._loaders = {alias: loader for alias, loader in self._loaders.items() if alias is None}
 
     # -- the migration loader ------------------------------------------------------
 
-    def loader(self, alias: str | None = None, *, ignore_no_migrations: bool = True) -> "MigrationLoader":
-        """A fresh loader over the files on disk (and the history of ``alias``)."""
+    def loader(self, alias: str | None = None) -> "MigrationLoader":
+        """The loader over the files on disk (and the history of ``alias``), built once."""
+        if alias in self._loaders:
+            return self._loaders[alias]
         self.setup()
-        from django.db.migrations.loader import MigrationLoader
-
         from django.db.migrations.exceptions import BadMigrationError, NodeNotFoundError
+        from django.db.migrations.loader import MigrationLoader
 
         connection = self.connection(alias) if alias else None
         try:
-            return MigrationLoader(connection, ignore_no_migrations=ignore_no_migrations)
+            loader = MigrationLoader(connection, ignore_no_migrations=True)
         except (ImportError, BadMigrationError, NodeNotFoundError) as exc:
             cause = f" ({exc.__cause__})" if exc.__cause__ else ""
             raise StepFailed(f"Django cannot load the migrations: {exc}{cause}") from None
+        self._loaders[alias] = loader
+        return loader
+
+    def executor(self, alias: str) -> "MigrationExecutor":
+        """Django's executor on ``alias``, reusing the cached loader."""
+        from django.db.migrations.executor import MigrationExecutor
+        from django.db.migrations.recorder import MigrationRecorder
+
+        # MigrationExecutor.__init__ would build a loader of its own.
+        executor = MigrationExecutor.__new__(MigrationExecutor)
+        executor.connection = self.connection(alias)
+        executor.loader = self.loader(alias)
+        executor.recorder = MigrationRecorder(executor.connection)
+        executor.progress_callback = None
+        return executor
 
     def predict_new_migrations(self, labels: Iterable[str]) -> dict[str, list["Migration"]]:
         """What ``makemigrations LABELS`` would write once their files are gone.

@@ -85,14 +85,16 @@ def find(loader: "MigrationLoader", labels: Iterable[str]) -> list[SpecialOperat
     for (app, name), migration in sorted(loader.disk_migrations.items()):
         if app not in labels:
             continue
+        kinds = [(index, special_kind(operation)) for index, operation in enumerate(migration.operations, 1)]
+        kinds = [(index, kind) for index, kind in kinds if kind]
+        if not kinds:
+            continue
         path = Path(sys.modules[type(migration).__module__].__file__)
-        lines = _operation_lines(path) if path.suffix == ".py" else []
+        lines = _operation_lines(path) if path.suffix == ".py" else []  # parsed only when needed
         origin = getattr(migration, CARRIED, None) or f"{app}.{name}"
-        for index, operation in enumerate(migration.operations, 1):
-            kind = special_kind(operation)
-            if kind:
-                line = lines[index - 1] if index <= len(lines) else 0
-                found.append(SpecialOperation(app, name, origin, index, kind, path, line))
+        for index, kind in kinds:
+            line = lines[index - 1] if index <= len(lines) else 0
+            found.append(SpecialOperation(app, name, origin, index, kind, path, line))
     return found
 
 
@@ -121,7 +123,8 @@ class Carry:
     """A kept data migration, saved before its file is deleted."""
 
     app: str
-    origin: str  # "app.migration"
+    origin: str  # "app.migration" it first came from
+    migration: str  # the migration it is carried out of now
     source: str
     keep: tuple[int, ...]  # indexes (1-based) of the kept operations
     run_first: bool  # only extension-like operations: run before the initial migration
@@ -153,6 +156,7 @@ def plan_carries(loader: "MigrationLoader", operations: list[SpecialOperation], 
             Carry(
                 app=app,
                 origin=ops[0].origin,
+                migration=name,
                 source=ops[0].file.read_text(encoding="utf-8"),
                 keep=tuple(op.index for op in ops),
                 run_first=all("postgres" in op.kind for op in ops),
@@ -160,6 +164,11 @@ def plan_carries(loader: "MigrationLoader", operations: list[SpecialOperation], 
             )
         )
     return carries
+
+
+def carried_name(carry: Carry, number: int) -> str:
+    """0002_seed_categories for catalog.0003_seed_categories after catalog.0001_initial."""
+    return f"{number:04d}_{re.sub(r'^[0-9]+_', '', carry.origin.split('.', 1)[1])}"
 
 
 def render(carry: Carry, dependencies: list[str], run_before: list[str]) -> str:

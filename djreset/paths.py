@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import site
 import sys
+from functools import lru_cache
 from pathlib import Path
 
 INSTALLED_DIR_NAMES = {"site-packages", "dist-packages"}
 
 
+@lru_cache(maxsize=1)
 def installed_roots() -> list[Path]:
     """Where installed (third-party) packages live for this interpreter."""
     roots = set()

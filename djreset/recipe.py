@@ -159,6 +159,7 @@ def run_steps(run: Run, calls: Sequence[StepCall], journal: Journal | None) -> l
             summarize(run, results, time.perf_counter() - started)
             raise
         result.status, result.seconds = "ok", time.perf_counter() - begin
+        run.state.setdefault("steps_done", []).append(name)
         if journal is not None and journal.data:
             if name == "backup" and run.state.get("backup"):
                 journal.update(backup=run.state["backup"].id)

@@ -1,2 +1,2 @@
 """The recipe steps.  Importing this package registers every step."""
-from djreset.steps import commands, database, files, history, keep, safety  # noqa: F401
+from djreset.steps import checks, commands, database, files, history, rewrite, safety, verify  # noqa: F401

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import re
 import shlex
 
 from djreset import inventory, marker
@@ -52,7 +51,7 @@ def write_carries(run: Run, new_names: dict[str, list[str]]) -> dict[str, list[s
         if not names:
             raise StepFailed(f"{carry.origin}: kept, but {carry.app} got no new migration to follow")
         number = max(int(n[:4]) for n in names + written[carry.app] if n[:4].isdigit()) + 1
-        name = f"{number:04d}_{re.sub(r'^[0-9]+_', '', carry.origin.split('.', 1)[1])}"
+        name = inventory.carried_name(carry, number)
         own_leaf = (written[carry.app] or names)[-1]
         others = [_dependency(run, app, dep, setting, leaves) for app, dep, setting in carry.dependencies if app != carry.app]
         if carry.run_first:

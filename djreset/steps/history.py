@@ -33,6 +33,7 @@ def fake_zero(run: Run) -> None:
             with transaction.atomic(using=alias):
                 rows.delete()
                 faults.point("inside:fake-zero")
+            run.django.history_changed()
 
         run.actions.do(f"delete {count} rows on {alias}: {_delete_sql(rows, alias)}", delete)
 
@@ -44,13 +45,10 @@ def record_soft_applied_initials(run: Run, alias: str) -> list[str]:
     ``migrate --fake-initial`` uses), without the history consistency check
     that would stop on admin.0001 before anything is faked.
     """
-    from django.db.migrations.executor import MigrationExecutor
-
     if run.dry:
         run.actions.do(f"record on {alias} the new initial migrations whose tables exist")
         return []
-    run.django.forget_migration_modules(run.apps)
-    executor = MigrationExecutor(run.django.connection(alias))
+    executor = run.django.executor(alias)
     recorded = []
     plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
     for migration, backwards in plan:
@@ -62,4 +60,5 @@ def record_soft_applied_initials(run: Run, alias: str) -> list[str]:
         key = f"{migration.app_label}.{migration.name}"
         run.actions.do(f"record {key} as applied on {alias} (its tables exist)", lambda m=migration: executor.recorder.record_applied(m.app_label, m.name))
         recorded.append(key)
+    run.django.history_changed()
     return recorded
