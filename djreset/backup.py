@@ -107,6 +107,9 @@ def create(run: "Run", *, with_database: bool, reason: str = "manual") -> Backup
         "history": {},
         "databases": {},
     }
+    from djreset import measure  # measure reads backups: import here, not at the top
+
+    manifest["measurements"] = measure.cheap(run)
     for alias in run.aliases:
         rows = _history_rows(run, alias)
         if rows is not None:

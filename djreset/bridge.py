@@ -11,6 +11,7 @@ import importlib
 import io
 import os
 import sys
+import time
 import traceback
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
@@ -48,6 +49,7 @@ class DjangoBridge:
         # one loader per database, kept until files or history change.
         self._loaders: dict[str | None, "MigrationLoader"] = {}
         self._packages: dict[str, MigrationsPackage] = {}
+        self.load_seconds: float | None = None  # the first (cold) load of the graph
 
     # -- setup ---------------------------------------------------------------
 
@@ -204,11 +206,14 @@ class DjangoBridge:
         from django.db.migrations.loader import MigrationLoader
 
         connection = self.connection(alias) if alias else None
+        begin = time.perf_counter()
         try:
             loader = MigrationLoader(connection, ignore_no_migrations=True)
         except (ImportError, BadMigrationError, NodeNotFoundError) as exc:
             cause = f" ({exc.__cause__})" if exc.__cause__ else ""
             raise StepFailed(f"Django cannot load the migrations: {exc}{cause}") from None
+        if self.load_seconds is None and alias is None:
+            self.load_seconds = time.perf_counter() - begin
         self._loaders[alias] = loader
         return loader
 

@@ -190,3 +190,14 @@ def test_init_writes_server_passwords_as_variables(shop: Path) -> None:
     assert "s3cret-in-settings" not in draft + result.text
     assert 'password: "${SHOP_DB_PASSWORD}"' in draft
     assert "engine: \"postgresql\", name: \"shop\", host: \"127.0.0.1\", port: 5432, user: \"shop\"" in draft
+
+
+def test_measure_shows_what_the_reset_bought(shop: Path) -> None:
+    first = step(shop, "measure", "--env", "keep")
+    assert "migration files            -       14" in first
+    step(shop, "reset", "--env", "keep")
+    second = step(shop, "measure", "--env", "keep")
+    line = next(line for line in second.splitlines() if "migration files" in line)
+    assert line.split()[-2:] == ["14", "4"], second
+    assert "migrate an empty database" in second
+    assert "catalog" in second and "2 files, 4 ops" in second
