@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from djreset import backup as backups
 from djreset import graphs
+from djreset.errors import StepFailed
 from djreset.registry import step
 from djreset.steps.files import migration_files
 
@@ -24,14 +25,22 @@ if TYPE_CHECKING:
     from djreset.run import Run
 
 
-def counts(run: "Run") -> dict[str, dict[str, int]]:
-    """Per listed app: migration files on disk, and operations in them."""
-    loader = run.django.loader()
-    result = {}
+def counts(run: "Run") -> dict[str, dict[str, int | None]]:
+    """Per listed app: migration files on disk, and operations in them.
+
+    Operations need the graph to load.  A backup taken while it cannot (files
+    half deleted by a killed run, before ``restore``) still counts the files,
+    and leaves operations unknown (None) rather than failing the backup.
+    """
+    try:
+        disk = run.django.loader().disk_migrations
+    except StepFailed:
+        disk = None
+    result: dict[str, dict[str, int | None]] = {}
     for label in run.apps:
         package = run.django.migrations_package(label)
         files = len({path.name.split(".")[0] for path in migration_files(package.directory)}) if package.directory else 0
-        operations = sum(len(m.operations) for (app, _), m in loader.disk_migrations.items() if app == label)
+        operations = None if disk is None else sum(len(m.operations) for (app, _), m in disk.items() if app == label)
         result[label] = {"files": files, "operations": operations}
     return result
 
@@ -94,8 +103,9 @@ def _before(run: "Run") -> dict[str, Any] | None:
     return before
 
 
-def _total(numbers: dict[str, Any], key: str) -> int:
-    return sum(app[key] for app in numbers["apps"].values())
+def _total(numbers: dict[str, Any], key: str) -> str:
+    values = [app[key] for app in numbers["apps"].values()]
+    return "?" if None in values else str(sum(values))
 
 
 def _seconds(value: float | None) -> str:
@@ -111,13 +121,13 @@ def measure(run: "Run") -> None:
     before = _before(run)
     rows = [("", f"before (backup {before['backup']})" if before else "before", "now")]
     b = before or {}
-    rows.append(("migration files", str(_total(b, "files")) if before else "-", str(_total(now, "files"))))
-    rows.append(("operations", str(_total(b, "operations")) if before else "-", str(_total(now, "operations"))))
+    rows.append(("migration files", _total(b, "files") if before else "-", _total(now, "files")))
+    rows.append(("operations", _total(b, "operations") if before else "-", _total(now, "operations")))
     rows.append(("load the migration graph", _seconds(b.get("graph_load_seconds")), _seconds(now["graph_load_seconds"])))
     rows.append(("migrate an empty database", _seconds(b.get("migrate_seconds")), _seconds(now["migrate_seconds"])))
     for label, numbers in now["apps"].items():
         old = b.get("apps", {}).get(label)
-        was = f"{old['files']} files, {old['operations']} ops" if old else "-"
+        was = f"{old['files']} files, {'?' if old['operations'] is None else old['operations']} ops" if old else "-"
         rows.append((f"  {label}", was, f"{numbers['files']} files, {numbers['operations']} ops"))
     run.out.table(rows)
     if not run.dry:
