@@ -24,7 +24,6 @@ from djreset.errors import ConfigError, Refused, StepFailed
 if TYPE_CHECKING:
     from django.apps import AppConfig
     from django.db.backends.base.base import BaseDatabaseWrapper
-    from django.db.migrations import Migration
     from django.db.migrations.executor import MigrationExecutor
     from django.db.migrations.loader import MigrationLoader
 
@@ -229,39 +228,6 @@ class DjangoBridge:
         executor.recorder = MigrationRecorder(executor.connection)
         executor.progress_callback = None
         return executor
-
-    def predict_new_migrations(self, labels: Iterable[str]) -> dict[str, list["Migration"]]:
-        """What ``makemigrations LABELS`` would write once their files are gone.
-
-        Built in memory from the graph without those apps' nodes, the same
-        graph Django's makemigrations sees after clean-files.
-        """
-        self.setup()
-        from django.apps import apps
-        from django.db.migrations.autodetector import MigrationAutodetector
-        from django.db.migrations.graph import MigrationGraph
-        from django.db.migrations.questioner import NonInteractiveMigrationQuestioner
-        from django.db.migrations.state import ProjectState
-
-        labels = list(labels)
-        loader = self.loader()
-        graph = MigrationGraph()
-        kept = {key: migration for key, migration in loader.graph.nodes.items() if key[0] not in labels}
-        for key, migration in kept.items():
-            graph.add_node(key, migration)
-        for key, node in loader.graph.node_map.items():
-            if key in kept:
-                for parent in node.parents:
-                    if parent.key in kept:
-                        graph.add_dependency(kept[key], key, parent.key)
-        from_state = graph.make_state(nodes=graph.leaf_nodes(), at_end=True, real_apps=loader.unmigrated_apps)
-        autodetector = MigrationAutodetector(
-            from_state,
-            ProjectState.from_apps(apps),
-            NonInteractiveMigrationQuestioner(specified_apps=set(labels), dry_run=True),
-        )
-        changes = autodetector.changes(graph=graph, trim_to_apps=set(labels), convert_apps=set(labels))
-        return {label: changes.get(label, []) for label in labels}
 
     # -- management commands -------------------------------------------------------
 

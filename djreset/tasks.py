@@ -76,40 +76,48 @@ def make_run(c: Context, env: str | None, config: str | None, yes: bool = False,
 # -- one task per step ---------------------------------------------------------
 
 
+def _call_from_flags(spec: registry.StepSpec, run: Run, flags: dict[str, Any]) -> StepCall:
+    """The step with the recipe's options (if it has the step), overridden by flags."""
+    if spec.argument:
+        argument = flags.get("command") or _recipe_argument(run, spec.name)
+        return StepCall(spec.name, {}, argument, run.env.where)
+    options = dict(run.env.step_options(spec.name))
+    # A flag left at the step's default keeps the recipe's value.
+    options.update({k: v for k, v in flags.items() if v is not None and v != spec.options[k].default})
+    return StepCall(spec.name, options, None, run.env.where)
+
+
+def _signature(spec: registry.StepSpec) -> tuple[inspect.Signature, dict[str, str]]:
+    """The task's parameters (they become its flags) and their help."""
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    parameters = [
+        inspect.Parameter("c", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+        *(inspect.Parameter(name, keyword, default=default) for name, default in (("env", None), ("config", None), ("yes", False))),
+    ]
+    help_text = dict(COMMON_HELP)
+    if spec.argument:
+        parameters.append(inspect.Parameter("command", keyword, default=None))
+        help_text["command"] = f"{spec.argument} (default: the one in the recipe)"
+    for name, option in spec.options.items():
+        # Booleans default to the step's default, so invoke makes them flags
+        # (--force, --no-if-exists); other options default to "not given".
+        parameters.append(inspect.Parameter(name, keyword, default=option.default if option.kind is bool else None))
+        help_text[name] = f"{option.help} (default: {option.default}, or the recipe's)"
+    return inspect.Signature(parameters), help_text
+
+
 def _step_task(spec: registry.StepSpec) -> Task:
     """A task that runs one step; its options become flags overriding the recipe."""
 
     def body(c: Context, env: str | None = None, config: str | None = None, yes: bool = False, **flags: Any) -> None:
         run = make_run(c, env, config, yes)
-        if spec.argument:
-            argument = flags.get("command") or _recipe_argument(run, spec.name)
-            call = StepCall(spec.name, {}, argument, run.env.where)
-        else:
-            options = dict(run.env.step_options(spec.name))
-            # A flag left at the step's default keeps the recipe's value.
-            options.update({k: v for k, v in flags.items() if v is not None and v != spec.options[k].default})
-            call = StepCall(spec.name, options, None, run.env.where)
-        recipe.execute(run, [call], title=f"djreset {spec.name} · environment {run.env.name}")
+        recipe.execute(run, [_call_from_flags(spec, run, flags)], title=f"djreset {spec.name} · environment {run.env.name}")
 
-    parameters = [
-        inspect.Parameter("c", inspect.Parameter.POSITIONAL_OR_KEYWORD),
-        *(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default) for name, default in (("env", None), ("config", None), ("yes", False))),
-    ]
-    help_text = dict(COMMON_HELP)
-    if spec.argument:
-        parameters.append(inspect.Parameter("command", inspect.Parameter.KEYWORD_ONLY, default=None))
-        help_text["command"] = f"{spec.argument} (default: the one in the recipe)"
-    for name, option in spec.options.items():
-        # Booleans default to the step's default, so invoke makes them flags
-        # (--force, --no-if-exists); other options default to "not given".
-        default = option.default if option.kind is bool else None
-        parameters.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default))
-        help_text[name] = f"{option.help} (default: {option.default}, or the recipe's)"
-    body.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    signature, help_text = _signature(spec)
     body.__doc__ = spec.func.__doc__
     body.__name__ = spec.name.replace("-", "_")
     wrapped = reports_errors(body)
-    wrapped.__signature__ = body.__signature__  # type: ignore[attr-defined]
+    wrapped.__signature__ = signature  # type: ignore[attr-defined]
     return Task(wrapped, name=spec.name, help=help_text)
 
 

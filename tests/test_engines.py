@@ -206,3 +206,51 @@ def test_backup_and_restore_put_the_database_back_without_passwords_in_argv(targ
         for user, password in target.server.users.values():
             assert password.encode() not in recorded
         assert password.encode() not in (made.text + restored.text).encode()
+
+
+# What each engine sends, for each set of options: the exact statements, as
+# invoke's --dry prints them (the real server answers the questions a dry run
+# asks, such as "does the database exist?").
+STATEMENTS = [
+    ("postgresql", "", ["drop-db"], ['DROP DATABASE IF EXISTS "{name}"']),
+    ("postgresql", "", ["drop-db", "--force"], ['DROP DATABASE IF EXISTS "{name}" WITH (FORCE)']),
+    ("postgresql", "", ["create-db"], ['CREATE DATABASE "{name}_new" OWNER "djreset_app"', 'in {name}_new: GRANT ALL ON SCHEMA public TO "djreset_app"']),
+    (
+        "postgresql",
+        ", owner: djreset_admin, encoding: UTF8, lc_collate: C, lc_ctype: C, extensions: [pg_trgm]",
+        ["create-db"],
+        [
+            'CREATE DATABASE "{name}_new" OWNER "djreset_admin" TEMPLATE "template0" ENCODING \'UTF8\' LC_COLLATE \'C\' LC_CTYPE \'C\'',
+            'in {name}_new: CREATE EXTENSION IF NOT EXISTS "pg_trgm"',
+            'in {name}_new: GRANT ALL ON SCHEMA public TO "djreset_admin"',
+        ],
+    ),
+    (
+        "postgresql",
+        ", template: template0",
+        ["create-db"],
+        ['CREATE DATABASE "{name}_new" OWNER "djreset_app" TEMPLATE "template0"', 'in {name}_new: GRANT ALL ON SCHEMA public TO "djreset_app"'],
+    ),
+    ("mysql", "", ["drop-db"], ["DROP DATABASE IF EXISTS `{name}`"]),
+    ("mysql", "", ["create-db"], ["CREATE DATABASE `{name}_new` CHARACTER SET 'utf8mb4'"]),
+    ("mysql", ", charset: latin1", ["create-db"], ["CREATE DATABASE `{name}_new` CHARACTER SET 'latin1'"]),
+    ("mysql", ", charset: utf8mb4, collation: utf8mb4_bin", ["create-db"], ["CREATE DATABASE `{name}_new` CHARACTER SET 'utf8mb4' COLLATE 'utf8mb4_bin'"]),
+]
+
+
+@pytest.mark.parametrize("engine,extra,args,statements", STATEMENTS, ids=[f"{e}:{' '.join(a)}{x}" for e, x, a, _ in STATEMENTS])
+def test_options_to_exact_statements(engine: str, extra: str, args: list[str], statements: list[str], bare_shop: Path) -> None:
+    server = Server.find(engine)
+    name = server.new_name()
+    server.create(name)
+    target = Target(engine, bare_shop, server, name)
+    database = f"{name}_new" if args[0] == "create-db" else name
+    target.use_block(server.yaml_block(database)[:-1] + extra + "}")
+    try:
+        result = target.djreset("--dry", *args, "--env", "dev", "--yes")
+        assert result.code == 0, result.text
+        printed = [line.strip()[len("would "):] for line in result.out.splitlines() if line.strip().startswith("would ")]
+        assert printed == [statement.format(name=name) for statement in statements]
+        assert server.exists(name) and not server.exists(f"{name}_new")  # a dry run changes nothing
+    finally:
+        server.drop_matching(name)

@@ -94,3 +94,109 @@ class Engine(ABC):
 
     def recreate_with(self, facts: dict[str, Any]) -> None:
         """Use facts saved by :meth:`remember_before_drop` when creating."""
+
+
+class ServerEngine(Engine):
+    """What the PostgreSQL and MySQL engines share: a named database on a
+    server, app credentials for Django, admin credentials for drop/create."""
+
+    max_name_length: ClassVar[int] = 63
+
+    def __init__(self, spec: "DatabaseSpec"):
+        from djreset.errors import ConfigError
+
+        # Refused here too: no caller can slip a name past the quoting.
+        problem = self.check_name(spec.name)
+        if problem:
+            raise ConfigError(problem, spec.where)
+        super().__init__(spec)
+        self._facts: dict[str, Any] = {}
+
+    @classmethod
+    def check_name(cls, name: str) -> str | None:
+        return check_server_name(name, cls.max_name_length)
+
+    @classmethod
+    def from_django(cls, alias: str, settings_dict: dict) -> "ServerEngine":
+        from djreset.config import DatabaseSpec
+        from djreset.secrets import Secret
+
+        password = settings_dict.get("PASSWORD") or None
+        port = settings_dict.get("PORT") or None
+        return cls(
+            DatabaseSpec(
+                alias=alias,
+                engine=cls.name,
+                name=str(settings_dict.get("NAME") or ""),
+                user=settings_dict.get("USER") or None,
+                password=Secret(password) if password else None,
+                host=settings_dict.get("HOST") or None,
+                port=int(port) if port else None,
+                options=settings_dict.get("OPTIONS") or {},
+            )
+        )
+
+    @property
+    def admin_user(self) -> str | None:
+        return self.spec.admin_user or self.spec.user
+
+    @property
+    def admin_password(self) -> str | None:
+        return self.spec.admin_password if self.spec.admin_user else self.spec.password
+
+    def recreate_with(self, facts: dict[str, Any]) -> None:
+        self._facts = dict(facts)
+
+    def _exists(self, connection: Any) -> bool:
+        raise NotImplementedError
+
+    def _sessions(self, connection: Any) -> list[tuple]:
+        raise NotImplementedError
+
+    def _sessions_error(self, sessions: list[tuple]) -> Exception:
+        raise NotImplementedError
+
+    def _sessions_to_end(self, connection: Any, actions: "Actions", if_exists: bool, force: bool) -> list[tuple] | None:
+        """Before a drop: None if there is nothing to drop, else the other
+        sessions (empty unless ``force``; without it, sessions are refused)."""
+        from djreset.errors import StepFailed
+
+        if not self._exists(connection):
+            if not if_exists:
+                raise StepFailed(f"database {self.spec.name!r} does not exist (set if_exists: true to accept that)")
+            actions.note(f"database {self.spec.name!r} does not exist; nothing to drop")
+            return None
+        sessions = self._sessions(connection)
+        if sessions and not force:
+            raise self._sessions_error(sessions)
+        return sessions
+
+    def _should_create(self, connection: Any, actions: "Actions", if_not_exists: bool, exists: bool | None) -> bool:
+        from djreset.errors import StepFailed
+
+        if self._exists(connection) if exists is None else exists:
+            if if_not_exists:
+                actions.note(f"database {self.spec.name!r} already exists")
+                return False
+            raise StepFailed(f"database {self.spec.name!r} already exists: run drop-db first, or set if_not_exists: true")
+        return True
+
+    def django_options(self) -> dict[str, Any]:
+        return dict(self.spec.options)
+
+    def django_settings(self) -> dict[str, Any]:
+        return {
+            "ENGINE": self.django_backends[0],
+            "NAME": self.spec.name,
+            "USER": self.spec.user or "",
+            "PASSWORD": self.spec.password or "",
+            "HOST": self.spec.host or "",
+            "PORT": str(self.spec.port or ""),
+            "OPTIONS": self.django_options(),
+        }
+
+    def scratch(self, tag: str) -> "ServerEngine":
+        from dataclasses import replace
+
+        name = f"{self.spec.name}_djreset_{tag}"[: self.max_name_length]
+        return type(self)(replace(self.spec, alias=f"djreset_scratch_{tag}", name=name))

@@ -7,14 +7,12 @@ name that would need more than that (see ``check_server_name``).  Values
 from __future__ import annotations
 
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
-from djreset.engines.base import Engine, check_server_name
+from djreset.engines.base import ServerEngine
 from djreset.engines.clients import find_program, private_file, run_client
-from djreset.errors import ConfigError, StepFailed
-from djreset.secrets import Secret
+from djreset.errors import StepFailed
 
 if TYPE_CHECKING:
     from djreset.actions import Actions
@@ -33,66 +31,20 @@ def quote(name: str) -> str:
     return DatabaseOperations(None).quote_name(name)
 
 
-class MySQLEngine(Engine):
+class MySQLEngine(ServerEngine):
     name = "mysql"
     aliases = ("mariadb",)
     django_backends = ("django.db.backends.mysql", "django.contrib.gis.db.backends.mysql")
     backend_suffixes = (".mysql",)
     settings_keys = {"charset": str, "collation": str}
-
-    def __init__(self, spec):  # noqa: ANN001 - DatabaseSpec
-        problem = self.check_name(spec.name)
-        if problem:
-            raise ConfigError(problem, spec.where)
-        super().__init__(spec)
-        self._facts: dict[str, Any] = {}
-
-    @classmethod
-    def check_name(cls, name: str) -> str | None:
-        return check_server_name(name, 64)
-
-    @classmethod
-    def from_django(cls, alias: str, settings_dict: dict) -> "MySQLEngine":
-        from djreset.config import DatabaseSpec
-
-        password = settings_dict.get("PASSWORD") or None
-        port = settings_dict.get("PORT") or None
-        return cls(
-            DatabaseSpec(
-                alias=alias,
-                engine=cls.name,
-                name=str(settings_dict.get("NAME") or ""),
-                user=settings_dict.get("USER") or None,
-                password=Secret(password) if password else None,
-                host=settings_dict.get("HOST") or None,
-                port=int(port) if port else None,
-                options=settings_dict.get("OPTIONS") or {},
-            )
-        )
-
-    @property
-    def admin_user(self) -> str | None:
-        return self.spec.admin_user or self.spec.user
-
-    @property
-    def admin_password(self) -> str | None:
-        return self.spec.admin_password if self.spec.admin_user else self.spec.password
+    max_name_length = 64
 
     def describe(self) -> str:
         where = f"{self.spec.host or 'localhost'}:{self.spec.port or 3306}"
         return f"mysql {self.spec.name} on {where} (app user {self.spec.user or '-'}, admin {self.admin_user or '-'})"
 
-    def django_settings(self) -> dict[str, Any]:
-        options = {"charset": self.spec.extra.get("charset") or DEFAULT_CHARSET, **dict(self.spec.options)}
-        return {
-            "ENGINE": "django.db.backends.mysql",
-            "NAME": self.spec.name,
-            "USER": self.spec.user or "",
-            "PASSWORD": self.spec.password or "",
-            "HOST": self.spec.host or "",
-            "PORT": str(self.spec.port or ""),
-            "OPTIONS": options,
-        }
+    def django_options(self) -> dict[str, Any]:
+        return {"charset": self.spec.extra.get("charset") or DEFAULT_CHARSET, **dict(self.spec.options)}
 
     @contextmanager
     def connect(self, database: str | None = None) -> Iterator[Any]:
@@ -171,19 +123,11 @@ class MySQLEngine(Engine):
             )
         return {"charset": rows[0][0], "collation": rows[0][1]} if rows else {}
 
-    def recreate_with(self, facts: dict[str, Any]) -> None:
-        self._facts = dict(facts)
-
     def drop(self, actions: "Actions", *, if_exists: bool = True, force: bool = False) -> None:
         with self.connect() as connection:
-            if not self._exists(connection):
-                if not if_exists:
-                    raise StepFailed(f"database {self.spec.name!r} does not exist (set if_exists: true to accept that)")
-                actions.note(f"database {self.spec.name!r} does not exist; nothing to drop")
+            sessions = self._sessions_to_end(connection, actions, if_exists, force)
+            if sessions is None:
                 return
-            sessions = self._sessions(connection)
-            if sessions and not force:
-                raise self._sessions_error(sessions)
             for session_id, *_ in sessions:
                 self._run(actions, connection, "KILL %s", (int(session_id),), what="end other sessions")
             self._query(connection, f"SET SESSION lock_wait_timeout = {LOCK_WAIT_SECONDS}")
@@ -197,11 +141,8 @@ class MySQLEngine(Engine):
         if collation:
             statement, params = statement + " COLLATE %s", (charset, collation)
         with self.connect() as connection:
-            if self._exists(connection) if exists is None else exists:
-                if if_not_exists:
-                    actions.note(f"database {self.spec.name!r} already exists")
-                    return
-                raise StepFailed(f"database {self.spec.name!r} already exists: run drop-db first, or set if_not_exists: true")
+            if not self._should_create(connection, actions, if_not_exists, exists):
+                return
             self._run(actions, connection, statement, params, what=f"create {self.spec.name!r}")
 
     # -- backup and restore --------------------------------------------------------
@@ -238,7 +179,3 @@ class MySQLEngine(Engine):
                 run_client([program, defaults, self.spec.name], stdin=source)
 
         actions.do(f"load {dump.name} into {self.spec.name}", load)
-
-    def scratch(self, tag: str) -> "MySQLEngine":
-        name = f"{self.spec.name}_djreset_{tag}"[:64]
-        return MySQLEngine(replace(self.spec, alias=f"djreset_scratch_{tag}", name=name))

@@ -7,14 +7,12 @@ through ``psycopg.sql.Identifier``, values through ``sql.Literal``.
 from __future__ import annotations
 
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
-from djreset.engines.base import Engine, check_server_name
+from djreset.engines.base import ServerEngine
 from djreset.engines.clients import find_program, private_file, run_client
-from djreset.errors import ConfigError, StepFailed
-from djreset.secrets import Secret
+from djreset.errors import StepFailed
 
 if TYPE_CHECKING:
     import psycopg
@@ -31,7 +29,7 @@ FORCE_VERSION = 130000  # DROP DATABASE ... WITH (FORCE)
 PUBLIC_SCHEMA_VERSION = 150000  # PUBLIC lost CREATE on schema public
 
 
-class PostgreSQLEngine(Engine):
+class PostgreSQLEngine(ServerEngine):
     name = "postgresql"
     aliases = ("postgres", "postgis")
     django_backends = ("django.db.backends.postgresql", "django.contrib.gis.db.backends.postgis")
@@ -46,60 +44,11 @@ class PostgreSQLEngine(Engine):
         "extensions": list,
     }
 
-    def __init__(self, spec):  # noqa: ANN001 - DatabaseSpec
-        problem = self.check_name(spec.name)
-        if problem:
-            raise ConfigError(problem, spec.where)
-        super().__init__(spec)
-        self._facts: dict[str, Any] = {}
-
-    @classmethod
-    def check_name(cls, name: str) -> str | None:
-        return check_server_name(name, 63)
-
-    @classmethod
-    def from_django(cls, alias: str, settings_dict: dict) -> "PostgreSQLEngine":
-        from djreset.config import DatabaseSpec
-
-        password = settings_dict.get("PASSWORD") or None
-        port = settings_dict.get("PORT") or None
-        return cls(
-            DatabaseSpec(
-                alias=alias,
-                engine=cls.name,
-                name=str(settings_dict.get("NAME") or ""),
-                user=settings_dict.get("USER") or None,
-                password=Secret(password) if password else None,
-                host=settings_dict.get("HOST") or None,
-                port=int(port) if port else None,
-                options=settings_dict.get("OPTIONS") or {},
-            )
-        )
-
     # -- connections -------------------------------------------------------------
-
-    @property
-    def admin_user(self) -> str | None:
-        return self.spec.admin_user or self.spec.user
-
-    @property
-    def admin_password(self) -> str | None:
-        return self.spec.admin_password if self.spec.admin_user else self.spec.password
 
     def describe(self) -> str:
         where = f"{self.spec.host or 'local socket'}:{self.spec.port or 5432}"
         return f"postgresql {self.spec.name} on {where} (app user {self.spec.user or '-'}, admin {self.admin_user or '-'})"
-
-    def django_settings(self) -> dict[str, Any]:
-        return {
-            "ENGINE": "django.db.backends.postgresql",
-            "NAME": self.spec.name,
-            "USER": self.spec.user or "",
-            "PASSWORD": self.spec.password or "",
-            "HOST": self.spec.host or "",
-            "PORT": str(self.spec.port or ""),
-            "OPTIONS": dict(self.spec.options),
-        }
 
     @contextmanager
     def connect(self, dbname: str | None = None, *, admin: bool = True) -> Iterator["psycopg.Connection"]:
@@ -165,22 +114,14 @@ class PostgreSQLEngine(Engine):
         owner, encoding, collate, ctype = row
         return {"owner": owner, "encoding": encoding, "lc_collate": collate, "lc_ctype": ctype, "extensions": extensions}
 
-    def recreate_with(self, facts: dict[str, Any]) -> None:
-        self._facts = dict(facts)
-
     def drop(self, actions: "Actions", *, if_exists: bool = True, force: bool = False) -> None:
         import psycopg
         from psycopg import sql
 
         with self.connect() as connection:
-            if not self._exists(connection):
-                if not if_exists:
-                    raise StepFailed(f"database {self.spec.name!r} does not exist (set if_exists: true to accept that)")
-                actions.note(f"database {self.spec.name!r} does not exist; nothing to drop")
+            sessions = self._sessions_to_end(connection, actions, if_exists, force)
+            if sessions is None:
                 return
-            sessions = self._sessions(connection)
-            if sessions and not force:
-                raise self._sessions_error(sessions)
             name = sql.Identifier(self.spec.name)
             if force and connection.info.server_version < FORCE_VERSION:
                 # Before FORCE existed: stop new sessions, then end the old ones.
@@ -232,11 +173,8 @@ class PostgreSQLEngine(Engine):
 
         create, inside = self._create_statements()
         with self.connect() as connection:
-            if self._exists(connection) if exists is None else exists:
-                if if_not_exists:
-                    actions.note(f"database {self.spec.name!r} already exists")
-                    return
-                raise StepFailed(f"database {self.spec.name!r} already exists: run drop-db first, or set if_not_exists: true")
+            if not self._should_create(connection, actions, if_not_exists, exists):
+                return
             try:
                 actions.do(create.as_string(connection), lambda: connection.execute(create))
             except psycopg.errors.InsufficientPrivilege as exc:
@@ -294,8 +232,3 @@ class PostgreSQLEngine(Engine):
                 run_client(argv, env=env)
 
         actions.do(f"pg_restore {dump.name} into {self.spec.name}", load)
-
-    def scratch(self, tag: str) -> "PostgreSQLEngine":
-        name = f"{self.spec.name}_djreset_{tag}"[:63]
-        engine = PostgreSQLEngine(replace(self.spec, alias=f"djreset_scratch_{tag}", name=name))
-        return engine

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import shlex
 
-from djreset import inventory, marker
+from djreset import graphs, inventory, marker
 from djreset.errors import StepFailed
 from djreset.registry import step
 from djreset.run import Run
@@ -81,7 +81,7 @@ def makemigrations(run: Run) -> None:
         if run.state.get("files_cleaned"):
             # The old files are still on disk in a dry run; show what
             # makemigrations will write once they are gone.
-            predicted = run.django.predict_new_migrations(labels)
+            predicted = graphs.predict(run.django, labels).new
             for label, migrations in predicted.items():
                 package = run.django.migrations_package(label)
                 folder = run.relative(package.directory) if package.directory else f"{label}/migrations"

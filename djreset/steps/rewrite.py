@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from djreset import faults, marker
+from djreset import faults, graphs, marker
 from djreset.errors import NothingToDo, Refused, StepFailed
 from djreset.registry import step
 from djreset.run import Run
@@ -127,7 +127,7 @@ def rewrite_history(run: Run) -> None:
 
     if run.dry and run.state.get("files_cleaned"):
         # The old files are still there in a dry run: say what will be recorded.
-        predicted = run.django.predict_new_migrations(run.apps)
+        predicted = graphs.predict(run.django, run.apps).new
         names = ", ".join(f"{label}.{m.name}" for label, ms in predicted.items() for m in ms)
         for alias in run.aliases:
             run.actions.do(f"{alias}: in one transaction, delete the rows of {', '.join(run.apps)}, record {names} and the carried data migrations")
