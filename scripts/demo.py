@@ -74,7 +74,8 @@ def main() -> None:
     run(sys.executable, "manage.py", "migrate", "--check", cwd=dev)
 
     say("Backups of both runs (djreset restore puts them back)")
-    run(*djreset, "backups", cwd=keep)
+    for project in (keep, dev):  # each copy keeps its own .djreset/backups
+        run(*djreset, "backups", cwd=project)
     print(f"\ndemo done: the projects are in {WORK}")
 
 
