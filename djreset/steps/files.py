@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import importlib.machinery
 import json
+import os
 import pkgutil
 import shutil
 from pathlib import Path
@@ -24,13 +25,11 @@ def migration_files(directory: Path) -> list[Path]:
         for _, name, is_package in pkgutil.iter_modules([str(directory)])
         if not is_package and name[0] not in "_~"
     }
-    found = []
-    for name in sorted(names):
-        for suffix in importlib.machinery.all_suffixes():
-            candidate = directory / f"{name}{suffix}"
-            if candidate.is_file():
-                found.append(candidate)
-    return found
+    # One listing, not a stat per name and import suffix: folders of a
+    # thousand migrations are what people reset.
+    files = {entry.name for entry in os.scandir(directory) if entry.is_file()}
+    suffixes = importlib.machinery.all_suffixes()
+    return [directory / f"{name}{suffix}" for name in sorted(names) for suffix in suffixes if f"{name}{suffix}" in files]
 
 
 def carries_file(run: Run) -> Path:
