@@ -131,8 +131,10 @@ def report(rows: list[dict], out: Path) -> None:
     totals = [row["total"] for row in rows]
     for variant, label in (("hand", "hand recipe"), ("djreset", "djreset (verify on)"), ("noverify", "djreset (verify off)"), ("lower", "lower bound")):
         axes.plot(totals, [row[f"{variant}_s"] for row in rows], marker="o", label=label)
-    axes.set_xlabel("total migrations (apps × migrations per app)")
-    axes.set_ylabel("seconds (median)")
+    axes.set_xscale("log")
+    axes.set_yscale("log")
+    axes.set_xlabel("total migrations (apps × migrations per app), log scale")
+    axes.set_ylabel("seconds (median), log scale")
     axes.set_title("Resetting migrations, SQLite")
     axes.grid(alpha=0.3)
     axes.legend()
@@ -147,7 +149,13 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--smoke", action="store_true", help="the smallest size, once (CI)")
     parser.add_argument("--out", type=Path, default=HERE / "results")
+    parser.add_argument("--replot", action="store_true", help="redraw the table and plot from OUT/results.csv")
     args = parser.parse_args()
+    if args.replot:
+        with open(args.out / "results.csv") as handle:
+            rows = [{k: (float(v) if "." in v else int(v)) for k, v in row.items()} for row in csv.DictReader(handle)]
+        report(rows, args.out)
+        return
     sizes = [tuple(int(n) for n in size.split("x")) for size in args.sizes] if args.sizes else list(DEFAULT_SIZES)
     runs = args.runs
     if args.smoke:
