@@ -1,11 +1,12 @@
 """Case 1 and Case 2 end to end, plan, and recipes in another order (SQLite)."""
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 
-from conftest import APPS, Target, introspect, manage, migration_files, run_djreset, tree_snapshot
+from conftest import APPS, REPO, Target, clean_env, introspect, manage, migration_files, run_djreset, tree_snapshot
 
 
 RESET_FILES = {
@@ -142,3 +143,26 @@ def test_destructive_steps_refuse_without_terminal_or_yes(shop: Path) -> None:
     assert result.code == 1
     assert "stdin is not a terminal: pass --yes" in result.err
     assert tree_snapshot(shop) == before
+
+
+def test_the_repository_reset_yaml_plans_the_example_and_protects_it(migrated_template: Path, tmp_path: Path) -> None:
+    """The repo's own reset.yaml (run from its root) acts on examples/shop, and only when confirmed."""
+    root = tmp_path / "repo"
+    shutil.copytree(migrated_template, root / "examples" / "shop")
+    shutil.copy(REPO / "reset.yaml", root / "reset.yaml")
+    project = root / "examples" / "shop"
+    before, database = tree_snapshot(root), introspect(project)
+
+    planned = run_djreset("plan", "--env", "keep", cwd=root)
+    assert planned.code == 0, planned.text
+    assert "would write accounts/migrations/0001_initial.py" in planned.out
+    refused = run_djreset("reset", "--env", "keep", "--yes", cwd=root)
+    assert refused.code == 1, refused.text
+    assert "'keep' is protected" in refused.err
+    assert tree_snapshot(root) == before
+
+    confirmed = run_djreset("reset", "--env", "keep", "--yes", cwd=root, env=clean_env(DJRESET_CONFIRM="keep"))
+    assert confirmed.code == 0, confirmed.text
+    assert_one_initial_migration_each(project)
+    after = introspect(project)
+    assert (after["schema"], after["rows"]) == (database["schema"], database["rows"])
