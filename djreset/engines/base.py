@@ -3,8 +3,12 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
+
+from djreset.errors import ConfigError, StepFailed
+from djreset.secrets import Secret
 
 if TYPE_CHECKING:
     from djreset.actions import Actions
@@ -103,8 +107,6 @@ class ServerEngine(Engine):
     max_name_length: ClassVar[int] = 63
 
     def __init__(self, spec: "DatabaseSpec"):
-        from djreset.errors import ConfigError
-
         # Refused here too: no caller can slip a name past the quoting.
         problem = self.check_name(spec.name)
         if problem:
@@ -118,8 +120,7 @@ class ServerEngine(Engine):
 
     @classmethod
     def from_django(cls, alias: str, settings_dict: dict) -> "ServerEngine":
-        from djreset.config import DatabaseSpec
-        from djreset.secrets import Secret
+        from djreset.config import DatabaseSpec  # config imports the engines
 
         password = settings_dict.get("PASSWORD") or None
         port = settings_dict.get("PORT") or None
@@ -147,20 +148,21 @@ class ServerEngine(Engine):
     def recreate_with(self, facts: dict[str, Any]) -> None:
         self._facts = dict(facts)
 
+    @abstractmethod
     def _exists(self, connection: Any) -> bool:
-        raise NotImplementedError
+        """Whether the database exists, asked on an admin connection."""
 
+    @abstractmethod
     def _sessions(self, connection: Any) -> list[tuple]:
-        raise NotImplementedError
+        """Other sessions on the database: (id, user, application, ...)."""
 
+    @abstractmethod
     def _sessions_error(self, sessions: list[tuple]) -> Exception:
-        raise NotImplementedError
+        """The error that refuses a drop while ``sessions`` are open."""
 
     def _sessions_to_end(self, connection: Any, actions: "Actions", if_exists: bool, force: bool) -> list[tuple] | None:
         """Before a drop: None if there is nothing to drop, else the other
         sessions (empty unless ``force``; without it, sessions are refused)."""
-        from djreset.errors import StepFailed
-
         if not self._exists(connection):
             if not if_exists:
                 raise StepFailed(f"database {self.spec.name!r} does not exist (set if_exists: true to accept that)")
@@ -172,8 +174,6 @@ class ServerEngine(Engine):
         return sessions
 
     def _should_create(self, connection: Any, actions: "Actions", if_not_exists: bool, exists: bool | None) -> bool:
-        from djreset.errors import StepFailed
-
         if self._exists(connection) if exists is None else exists:
             if if_not_exists:
                 actions.note(f"database {self.spec.name!r} already exists")
@@ -196,7 +196,5 @@ class ServerEngine(Engine):
         }
 
     def scratch(self, tag: str) -> "ServerEngine":
-        from dataclasses import replace
-
         name = f"{self.spec.name}_djreset_{tag}"[: self.max_name_length]
         return type(self)(replace(self.spec, alias=f"djreset_scratch_{tag}", name=name))
