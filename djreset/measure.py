@@ -103,9 +103,19 @@ def _before(run: "Run") -> dict[str, Any] | None:
     return before
 
 
+UNKNOWN = "?"  # operations of a backup taken while the graph could not load
+
+
 def _total(numbers: dict[str, Any], key: str) -> str:
     values = [app[key] for app in numbers["apps"].values()]
-    return "?" if None in values else str(sum(values))
+    return UNKNOWN if None in values else str(sum(values))
+
+
+def _app_counts(numbers: dict[str, Any] | None) -> str:
+    if numbers is None:
+        return "-"
+    operations = UNKNOWN if numbers["operations"] is None else numbers["operations"]
+    return f"{numbers['files']} files, {operations} ops"
 
 
 def _seconds(value: float | None) -> str:
@@ -126,9 +136,7 @@ def measure(run: "Run") -> None:
     rows.append(("load the migration graph", _seconds(b.get("graph_load_seconds")), _seconds(now["graph_load_seconds"])))
     rows.append(("migrate an empty database", _seconds(b.get("migrate_seconds")), _seconds(now["migrate_seconds"])))
     for label, numbers in now["apps"].items():
-        old = b.get("apps", {}).get(label)
-        was = f"{old['files']} files, {'?' if old['operations'] is None else old['operations']} ops" if old else "-"
-        rows.append((f"  {label}", was, f"{numbers['files']} files, {numbers['operations']} ops"))
+        rows.append((f"  {label}", _app_counts(b.get("apps", {}).get(label)), _app_counts(numbers)))
     run.out.table(rows)
     if not run.dry:
         folder = _folder(run)
