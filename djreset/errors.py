@@ -1,8 +1,10 @@
 """The errors djreset reports to the user, each with its exit code."""
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterable
 
 
 @dataclass(frozen=True)
@@ -45,3 +47,9 @@ class StepFailed(DjresetError):
 
 class NothingToDo(Exception):
     """A step found the work already done: the recipe ends here, successfully."""
+
+
+def suggest(name: str, known: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` for the nearest known name, or nothing."""
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""

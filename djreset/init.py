@@ -13,8 +13,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from djreset import engines, paths
-from djreset.bridge import DjangoBridge
+from djreset import engines
+from djreset.bridge import DjangoBridge, data_migrations
+from djreset.bridge.packages import own_apps
 from djreset.config import CONFIG_NAME, DataMigrationPolicy, Project
 from djreset.errors import ConfigError
 
@@ -55,41 +56,21 @@ def draft(root: Path, settings: str) -> Draft:
         data_migrations=DataMigrationPolicy(),
     )
     bridge = DjangoBridge(project, None)
-    from django.apps import apps as registry
-
     bridge.setup()
-    own = []
-    for config in registry.get_app_configs():
-        if paths.why_not_owned(Path(config.path), root) is None:
-            has_models = any(True for _ in config.get_models())
-            if has_models or (Path(config.path) / "migrations").is_dir():
-                own.append(config.label)
+    own = own_apps(root)
     if not own:
         raise ConfigError(f"found no app of the project's own under {root} (apps in site-packages or a virtualenv never count)")
     databases: dict[str, dict[str, object]] = {}
     variables = []
     for alias, entry in bridge.settings.DATABASES.items():
         engine = engines.for_django(alias, dict(entry))
-        block: dict[str, object] = {"engine": engine.name}
-        if engine.file_based:
-            try:
-                block["name"] = str(Path(engine.spec.name).relative_to(root))
-            except ValueError:
-                block["name"] = engine.spec.name
-        else:
-            block["name"] = engine.spec.name
-            for key in ("host", "port", "user"):
-                value = getattr(engine.spec, key)
-                if value:
-                    block[key] = value
-            if engine.spec.password:
-                variable = _variable(settings, alias)
-                block["password"] = "${" + variable + "}"
-                variables.append(variable)
+        block = engine.draft_block(root)
+        if engine.spec.password:
+            variable = _variable(settings, alias)
+            block["password"] = "${" + variable + "}"
+            variables.append(variable)
         databases[alias] = block
-    from djreset import inventory
-
-    special = inventory.find(bridge.loader(), own)
+    special = data_migrations.find(bridge.loader(), own)
     return Draft(settings, own, databases, variables, sorted({op.origin for op in special}))
 
 
@@ -98,27 +79,27 @@ def _flow(block: dict[str, object]) -> str:
     return "{" + ", ".join(f"{key}: {json.dumps(value) if isinstance(value, str) else value}" for key, value in block.items()) + "}"
 
 
-def render(d: Draft) -> str:
-    if len(d.databases) == 1:
-        database = f"    database: {_flow(d.databases['default'])}\n"
+def render(draft: Draft) -> str:
+    if len(draft.databases) == 1:
+        database = f"    database: {_flow(draft.databases['default'])}\n"
     else:
-        database = "    databases:\n" + "".join(f"      {alias}: {_flow(block)}\n" for alias, block in d.databases.items())
+        database = "    databases:\n" + "".join(f"      {alias}: {_flow(block)}\n" for alias, block in draft.databases.items())
     secrets = ""
-    if d.password_variables:
-        secrets = "# Passwords are read from the environment: export " + ", ".join(d.password_variables) + "\n"
-    apps = ", ".join(d.apps)
+    if draft.password_variables:
+        secrets = "# Passwords are read from the environment: export " + ", ".join(draft.password_variables) + "\n"
+    apps = ", ".join(draft.apps)
     data = ""
-    if d.data_migrations:
+    if draft.data_migrations:
         data = (
             "# Migrations with operations makemigrations cannot re-create (RunPython, RunSQL...).\n"
             "# Review each: keep carries it into the new history, drop forgets it.\n"
-            f"data_migrations:\n  keep: [{', '.join(d.data_migrations)}]\n"
+            f"data_migrations:\n  keep: [{', '.join(draft.data_migrations)}]\n"
         )
     return f"""\
 # reset.yaml drafted by `djreset init`: check the apps, then try `djreset plan`.
 {secrets}project:
   root: .
-  settings: {d.settings}
+  settings: {draft.settings}
 apps: [{apps}]
 default_env: dev
 {data}environments:

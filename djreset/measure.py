@@ -1,28 +1,25 @@
-"""measure: the project's own numbers, before and after a reset.
+"""The project's own numbers, before and after a reset.
 
 Migration files and operations per app, the time Django takes to load the
 migration graph, and the time to migrate an empty scratch database.  Each
-measurement is saved in .djreset/measurements/; every backup keeps the cheap
-part (files, operations, graph load), so after a reset ``djreset measure``
-shows what it bought.
+full measurement is saved in .djreset/measurements/; every backup keeps the
+cheap part (files, operations, graph load), so after a reset ``djreset
+measure`` shows what it bought.
 """
 from __future__ import annotations
 
-import json
-import secrets
 import time
-from datetime import datetime, timezone
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from djreset import backup as backups
-from djreset import graphs
+from djreset import state
+from djreset.bridge import graphs
+from djreset.bridge.packages import migration_files, migration_names
 from djreset.errors import StepFailed
-from djreset.registry import step
-from djreset.steps.files import migration_files
 
 if TYPE_CHECKING:
     from djreset.run import Run
+
+UNKNOWN = "?"  # operations of a backup taken while the graph could not load
 
 
 def counts(run: "Run") -> dict[str, dict[str, int | None]]:
@@ -39,7 +36,7 @@ def counts(run: "Run") -> dict[str, dict[str, int | None]]:
     result: dict[str, dict[str, int | None]] = {}
     for label in run.apps:
         package = run.django.migrations_package(label)
-        files = len({path.name.split(".")[0] for path in migration_files(package.directory)}) if package.directory else 0
+        files = len(migration_names(migration_files(package.directory))) if package.directory else 0
         operations = None if disk is None else sum(len(m.operations) for (app, _), m in disk.items() if app == label)
         result[label] = {"files": files, "operations": operations}
     return result
@@ -55,23 +52,10 @@ def graph_load_seconds(run: "Run") -> float:
 
 def migrate_seconds(run: "Run", alias: str) -> float:
     """Every migration on disk, applied to an empty scratch database."""
-    from djreset.steps.verify import _quiet
-
-    scratch = run.engine(alias).scratch(secrets.token_hex(3))
-    quiet = _quiet()
-    scratch.drop(quiet, if_exists=True, force=True)
-    scratch.create(quiet)
-    settings = scratch.django_settings()
-    if scratch.spec.admin_user:
-        settings.update(USER=scratch.spec.admin_user, PASSWORD=scratch.spec.admin_password or "")
-    try:
-        run.django.add_connection(scratch.alias, settings)
+    with run.scratch_database(alias) as scratch:
         begin = time.perf_counter()
-        graphs.apply_to_empty(run.django, scratch.alias, run.django.loader().graph)
+        graphs.apply_to_empty(run.django, scratch, run.django.loader().graph)
         return time.perf_counter() - begin
-    finally:
-        run.django.remove_connection(scratch.alias)
-        scratch.drop(quiet, if_exists=True, force=True)
 
 
 def cheap(run: "Run") -> dict[str, Any]:
@@ -79,66 +63,30 @@ def cheap(run: "Run") -> dict[str, Any]:
     return {"apps": counts(run), "graph_load_seconds": run.django.load_seconds}
 
 
-def _folder(run: "Run") -> Path:
-    return run.project.state_dir / "measurements"
-
-
-def _saved(run: "Run") -> list[dict[str, Any]]:
-    folder = _folder(run)
-    if not folder.is_dir():
-        return []
-    return sorted((json.loads(p.read_text()) for p in folder.glob(f"{run.env.name}-*.json")), key=lambda m: m["at"])
-
-
-def _before(run: "Run") -> dict[str, Any] | None:
+def before_last_reset(run: "Run") -> dict[str, Any] | None:
     """The numbers from before the last reset: its backup, and a full measure taken before it."""
-    mine = [b for b in backups.all_backups(run.project) if b.manifest["env"] == run.env.name and b.manifest.get("measurements")]
+    mine = [b for b in state.all_backups(run.project) if b.manifest["env"] == run.env.name and b.manifest.get("measurements")]
     if not mine:
         return None
     last = mine[-1]
     before = dict(last.manifest["measurements"], at=last.manifest["created"], backup=last.id)
-    earlier = [m for m in _saved(run) if m["at"] <= last.manifest["created"]]
+    earlier = [m for m in state.saved_measurements(run.project, run.env.name) if m["at"] <= last.manifest["created"]]
     if earlier:
         before["migrate_seconds"] = earlier[-1].get("migrate_seconds")
     return before
 
 
-UNKNOWN = "?"  # operations of a backup taken while the graph could not load
-
-
-def _total(numbers: dict[str, Any], key: str) -> str:
+def total(numbers: dict[str, Any], key: str) -> str:
     values = [app[key] for app in numbers["apps"].values()]
     return UNKNOWN if None in values else str(sum(values))
 
 
-def _app_counts(numbers: dict[str, Any] | None) -> str:
+def app_counts(numbers: dict[str, Any] | None) -> str:
     if numbers is None:
         return "-"
     operations = UNKNOWN if numbers["operations"] is None else numbers["operations"]
     return f"{numbers['files']} files, {operations} ops"
 
 
-def _seconds(value: float | None) -> str:
+def seconds(value: float | None) -> str:
     return f"{value:.2f}s" if value is not None else "-"
-
-
-@step("measure", read_only=True)
-def measure(run: "Run") -> None:
-    """Count migrations and time graph loading and a fresh migrate; compare with before the last reset."""
-    now = {"at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "apps": counts(run)}
-    now["graph_load_seconds"] = graph_load_seconds(run)
-    now["migrate_seconds"] = migrate_seconds(run, "default" if "default" in run.aliases else run.aliases[0])
-    before = _before(run)
-    rows = [("", f"before (backup {before['backup']})" if before else "before", "now")]
-    b = before or {}
-    rows.append(("migration files", _total(b, "files") if before else "-", _total(now, "files")))
-    rows.append(("operations", _total(b, "operations") if before else "-", _total(now, "operations")))
-    rows.append(("load the migration graph", _seconds(b.get("graph_load_seconds")), _seconds(now["graph_load_seconds"])))
-    rows.append(("migrate an empty database", _seconds(b.get("migrate_seconds")), _seconds(now["migrate_seconds"])))
-    for label, numbers in now["apps"].items():
-        rows.append((f"  {label}", _app_counts(b.get("apps", {}).get(label)), _app_counts(numbers)))
-    run.out.table(rows)
-    if not run.dry:
-        folder = _folder(run)
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / f"{run.env.name}-{now['at'].replace(':', '')}.json").write_text(json.dumps(now, indent=2))

@@ -1,12 +1,13 @@
-"""The step registry: every step a recipe can name, with its options.
+"""The step registry: every step a recipe can name, with its options and its role.
 
-A step is a small function ``func(run, options)``.  Registering it here makes
-it usable in reset.yaml recipes, validates its options when the config is
-loaded, and gives it an invoke task of the same name.
+A step is a small function ``func(run, **options)``.  Registering it here
+makes it usable in reset.yaml recipes, validates its options when the config
+is loaded, and gives it an invoke task of the same name.  What the runner
+must know about a step (does it change things, does it back up, does it drop
+a database) is declared here too, so the runner never names a step.
 """
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
@@ -24,17 +25,24 @@ class Option:
 class StepSpec:
     name: str
     func: Callable[..., Any]
-    help: str
     options: Mapping[str, Option] = field(default_factory=dict)
     # Steps such as ``manage`` and ``run`` take one text argument instead of options.
     argument: str | None = None
-    # Destructive steps need confirmation, a backup and a journal entry.
+    # Destructive steps need confirmation, a backup, the lock and a journal entry.
     destructive: bool = False
-    # Steps that only read (plan, check, verify) never take the reset lock.
-    read_only: bool = False
     # Runs for every step of a recipe before anything is done (before the
     # confirmation and the backup): refusals that must leave nothing behind.
     precheck: Callable[..., Any] | None = None
+    # Takes a backup itself: no automatic backup is needed before it.
+    saves_backup: bool = False
+    # Puts a backup back: the one step that may run over an unfinished run.
+    restores: bool = False
+    # Drops a database: the automatic backup before it dumps the database too.
+    drops_database: bool = False
+    # May change a database's schema: live schema snapshots taken before it are stale.
+    changes_schema: bool = True
+    # Replaces the listed apps' migration files.
+    replaces_files: bool = False
 
     def defaults(self) -> dict[str, Any]:
         return {name: option.default for name, option in self.options.items()}
@@ -43,29 +51,16 @@ class StepSpec:
 STEPS: dict[str, StepSpec] = {}
 
 
-def step(
-    name: str,
-    *,
-    options: Mapping[str, Option] | None = None,
-    argument: str | None = None,
-    destructive: bool = False,
-    read_only: bool = False,
-    precheck: Callable[..., Any] | None = None,
-) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register ``func`` as the recipe step ``name``; its docstring is the help."""
+def step(name: str, **role: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register ``func`` as the recipe step ``name``; its docstring is the help.
+
+    Keyword arguments are :class:`StepSpec` fields (options, destructive, ...).
+    """
 
     def register(func: Callable[..., Any]) -> Callable[..., Any]:
-        doc = inspect.getdoc(func) or ""
-        STEPS[name] = StepSpec(
-            name=name,
-            func=func,
-            help=doc.splitlines()[0] if doc else name,
-            options=dict(options or {}),
-            argument=argument,
-            destructive=destructive,
-            read_only=read_only,
-            precheck=precheck,
-        )
+        if name in STEPS and STEPS[name].func is not func:
+            raise ValueError(f"two steps are named {name!r}: {STEPS[name].func.__module__} and {func.__module__}")
+        STEPS[name] = StepSpec(name=name, func=func, **{**role, "options": dict(role.get("options") or {})})
         return func
 
     return register

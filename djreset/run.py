@@ -1,8 +1,17 @@
-"""One djreset command's working set: project, environment, Django, engines, output."""
+"""One djreset command's working set: project, environment, Django, engines, output.
+
+:class:`RunState` is everything one step leaves for a later one in the same
+process.  What must survive the process (a step run alone, a run cut short)
+goes through files instead: see ``state.py``.
+"""
 from __future__ import annotations
 
+import io
+import secrets
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterator
 
 from djreset import engines
 from djreset.actions import Actions
@@ -12,8 +21,32 @@ from djreset.ui import Output
 if TYPE_CHECKING:
     from invoke import Context
 
+    from djreset.bridge.data_migrations import Carry
     from djreset.config import Environment, Project
-    from djreset.engines import Engine
+    from djreset.registry import StepSpec
+    from djreset.state import Backup
+
+
+@dataclass
+class RunState:
+    """What one step leaves for a later one in this process."""
+
+    # The journal of a run cut short (restore reads it), or None.
+    unfinished: dict[str, Any] | None = None
+    # The backup this run took (automatic, or the backup step's).
+    backup: "Backup | None" = None
+    # Actions.performed when that backup was taken: a failed run with no
+    # change since has nothing to roll back.
+    changes_before_backup: int = 0
+    # The steps after the one running now, and the names of those done.
+    steps_ahead: list["StepSpec"] = field(default_factory=list)
+    steps_done: list[str] = field(default_factory=list)
+    # clean-files ran: from here on a dry run predicts instead of reading the disk.
+    files_cleaned: bool = False
+    # Kept data migrations, from clean-files to makemigrations.
+    carries: list["Carry"] | None = None
+    # alias → facts about a database drop-db dropped (create-db brings them back).
+    dropped: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 class Run:
@@ -34,9 +67,8 @@ class Run:
         self.assume_yes = assume_yes
         self.context = context
         self.actions = Actions(self.out, dry)
-        # What one step leaves for a later one (backup id, facts of a dropped database).
-        self.state: dict[str, Any] = {}
-        self._engines: dict[str, "Engine"] = {alias: engines.for_spec(spec) for alias, spec in env.databases.items()}
+        self.state = RunState()
+        self._engines: dict[str, "engines.Engine"] = {alias: engines.for_spec(spec) for alias, spec in env.databases.items()}
         self.django = DjangoBridge(project, {alias: engine.django_settings() for alias, engine in self._engines.items()})
 
     @property
@@ -45,11 +77,9 @@ class Run:
 
     @property
     def aliases(self) -> list[str]:
-        if self._engines:
-            return list(self._engines)
         return self.django.aliases()
 
-    def engine(self, alias: str = "default") -> "Engine":
+    def engine(self, alias: str = "default") -> "engines.Engine":
         if alias not in self._engines:
             self._engines[alias] = engines.for_django(alias, dict(self.django.settings.DATABASES[alias]))
         return self._engines[alias]
@@ -67,3 +97,18 @@ class Run:
             return str(path.resolve().relative_to(self.project.root))
         except ValueError:
             return str(path)
+
+    @contextmanager
+    def scratch_database(self, alias: str) -> Iterator[str]:
+        """A throwaway, empty sibling of ``alias`` (same engine and server), known to
+        Django under the alias this yields; dropped afterwards."""
+        scratch = self.engine(alias).scratch(secrets.token_hex(3))
+        quiet = Actions(Output(io.StringIO()), dry=False)  # scratch work is not the user's business
+        scratch.drop(quiet, if_exists=True, force=True)
+        scratch.create(quiet)
+        try:
+            self.django.add_connection(scratch.alias, scratch.admin_django_settings())
+            yield scratch.alias
+        finally:
+            self.django.remove_connection(scratch.alias)
+            scratch.drop(quiet, if_exists=True, force=True)

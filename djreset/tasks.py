@@ -15,15 +15,17 @@ import functools
 import inspect
 import sys
 import traceback
+from pathlib import Path
 from typing import Any, Callable
 
 from invoke import Collection, Context, Exit, task
 from invoke.tasks import Task
 
 from djreset import config as configuration
-from djreset import recipe, registry, steps  # noqa: F401 - registers the steps
+from djreset import init as drafting
+from djreset import recipe, registry, state, steps  # noqa: F401 - importing steps registers them
 from djreset.config import StepCall
-from djreset.errors import DjresetError
+from djreset.errors import DjresetError, Refused
 from djreset.run import Run
 from djreset.secrets import mask
 
@@ -45,7 +47,7 @@ def reports_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             raise Exit(f"djreset: {mask(str(exc))}", code=exc.exit_code) from None
         except KeyboardInterrupt as exc:
             # 128 + the signal: SIGTERM 143, Ctrl-C 130.
-            code = 143 if type(exc).__name__ == "Interrupted" else 130
+            code = 143 if isinstance(exc, recipe.Interrupted) else 130
             raise Exit("djreset: interrupted", code=code) from None
         except Exception:  # a bug: show it, masked
             print(mask(traceback.format_exc()), file=sys.stderr, end="")
@@ -152,10 +154,8 @@ def plan(c, env=None, config=None, yes=False):
 @reports_errors
 def backups(c, env=None, config=None, yes=False):
     """List the backups djreset has made, oldest first."""
-    from djreset import backup
-
     project = configuration.load(configuration.find(_setting(c, "config", config)))
-    found = backup.all_backups(project)
+    found = state.all_backups(project)
     if not found:
         print(f"no backups in {project.backup_dir}")
     for item in found:
@@ -166,11 +166,6 @@ def backups(c, env=None, config=None, yes=False):
 @reports_errors
 def init(c, settings=None, force=False):
     """Draft reset.yaml from the Django project in the current directory."""
-    from pathlib import Path
-
-    from djreset import init as drafting
-    from djreset.errors import Refused
-
     root = Path.cwd()
     target = root / configuration.CONFIG_NAME
     if target.exists() and not force:

@@ -5,15 +5,12 @@ back it up and restore it, and which DATABASES entry Django needs for it.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from djreset.engines.base import Engine
 from djreset.engines.mysql import MySQLEngine
 from djreset.engines.postgresql import PostgreSQLEngine
+from djreset.engines.spec import DatabaseSpec
 from djreset.engines.sqlite import SQLiteEngine
-
-if TYPE_CHECKING:
-    from djreset.config import DatabaseSpec
+from djreset.errors import ConfigError
 
 ENGINES: tuple[type[Engine], ...] = (SQLiteEngine, PostgreSQLEngine, MySQLEngine)
 
@@ -30,7 +27,7 @@ def lookup(name: str) -> type[Engine] | None:
     return None
 
 
-def for_spec(spec: "DatabaseSpec") -> Engine:
+def for_spec(spec: DatabaseSpec) -> Engine:
     engine = lookup(spec.engine)
     assert engine is not None, spec.engine
     return engine(spec)
@@ -42,9 +39,7 @@ def for_django(alias: str, settings_dict: dict) -> Engine:
     for engine in ENGINES:
         if backend in engine.django_backends or any(backend.endswith(suffix) for suffix in engine.backend_suffixes):
             return engine.from_django(alias, settings_dict)
-    from djreset.errors import ConfigError
-
     raise ConfigError(f"DATABASES[{alias!r}] uses {backend!r}, which djreset cannot drop or create (supported: {', '.join(names())})")
 
 
-__all__ = ["Engine", "ENGINES", "names", "lookup", "for_spec", "for_django"]
+__all__ = ["DatabaseSpec", "Engine", "ENGINES", "names", "lookup", "for_spec", "for_django"]

@@ -7,12 +7,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from djreset.engines.spec import DatabaseSpec
 from djreset.errors import ConfigError, StepFailed
 from djreset.secrets import Secret
 
 if TYPE_CHECKING:
     from djreset.actions import Actions
-    from djreset.config import DatabaseSpec
 
 # Server database names djreset accepts: they need no quoting anywhere, in SQL,
 # in a shell or in a file name.  Identifiers are still quoted by the driver.
@@ -39,7 +39,7 @@ class Engine(ABC):
     # Keys this engine accepts in a reset.yaml database block, with their types.
     settings_keys: ClassVar[dict[str, type]] = {}
 
-    def __init__(self, spec: "DatabaseSpec"):
+    def __init__(self, spec: DatabaseSpec):
         self.spec = spec
 
     @classmethod
@@ -63,6 +63,19 @@ class Engine(ABC):
     @abstractmethod
     def django_settings(self) -> dict[str, Any]:
         """The DATABASES entry that makes Django use this database."""
+
+    def admin_django_settings(self) -> dict[str, Any]:
+        """The DATABASES entry with the admin's credentials (scratch databases are the admin's)."""
+        return self.django_settings()
+
+    @property
+    def display_name(self) -> str:
+        """The database's name as a user would type it at a prompt."""
+        return self.spec.name
+
+    def draft_block(self, root: Path) -> dict[str, object]:
+        """This database as a reset.yaml block for ``djreset init`` (no password values)."""
+        return {"engine": self.name, "name": self.spec.name}
 
     @abstractmethod
     def exists(self) -> bool: ...
@@ -106,7 +119,7 @@ class ServerEngine(Engine):
 
     max_name_length: ClassVar[int] = 63
 
-    def __init__(self, spec: "DatabaseSpec"):
+    def __init__(self, spec: DatabaseSpec):
         # Refused here too: no caller can slip a name past the quoting.
         problem = self.check_name(spec.name)
         if problem:
@@ -120,8 +133,6 @@ class ServerEngine(Engine):
 
     @classmethod
     def from_django(cls, alias: str, settings_dict: dict) -> "ServerEngine":
-        from djreset.config import DatabaseSpec  # config imports the engines
-
         password = settings_dict.get("PASSWORD") or None
         port = settings_dict.get("PORT") or None
         return cls(
@@ -147,6 +158,23 @@ class ServerEngine(Engine):
 
     def recreate_with(self, facts: dict[str, Any]) -> None:
         self._facts = dict(facts)
+
+    @abstractmethod
+    def connect(self) -> Any:
+        """A context manager: an autocommit admin connection to the server."""
+
+    def exists(self) -> bool:
+        with self.connect() as connection:
+            return self._exists(connection)
+
+    def restore(self, actions: "Actions", dump: Path) -> None:
+        self.drop(actions, if_exists=True, force=True)
+        self.create(actions)
+        self._load_dump(actions, dump)
+
+    @abstractmethod
+    def _load_dump(self, actions: "Actions", dump: Path) -> None:
+        """Load a dump made by :meth:`backup` into the (new, empty) database."""
 
     @abstractmethod
     def _exists(self, connection: Any) -> bool:
@@ -183,6 +211,20 @@ class ServerEngine(Engine):
 
     def django_options(self) -> dict[str, Any]:
         return dict(self.spec.options)
+
+    def draft_block(self, root: Path) -> dict[str, object]:
+        block: dict[str, object] = {"engine": self.name, "name": self.spec.name}
+        for key in ("host", "port", "user"):
+            value = getattr(self.spec, key)
+            if value:
+                block[key] = value
+        return block
+
+    def admin_django_settings(self) -> dict[str, Any]:
+        settings = self.django_settings()
+        if self.spec.admin_user:
+            settings.update(USER=self.spec.admin_user, PASSWORD=self.spec.admin_password or "")
+        return settings
 
     def django_settings(self) -> dict[str, Any]:
         return {

@@ -77,10 +77,6 @@ class MySQLEngine(ServerEngine):
     def _exists(self, connection: Any) -> bool:
         return bool(self._query(connection, "SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = %s", (self.spec.name,)))
 
-    def exists(self) -> bool:
-        with self.connect() as connection:
-            return self._exists(connection)
-
     def _sessions(self, connection: Any) -> list[tuple]:
         return self._query(
             connection,
@@ -169,9 +165,7 @@ class MySQLEngine(ServerEngine):
             run_client([program, defaults, "--single-transaction", "--routines", "--triggers", "--events", self.spec.name], stdout=out)
         return target
 
-    def restore(self, actions: "Actions", dump: Path) -> None:
-        self.drop(actions, if_exists=True, force=True)
-        self.create(actions)
+    def _load_dump(self, actions: "Actions", dump: Path) -> None:
         program = find_program("mariadb", "mysql")
 
         def load() -> None:

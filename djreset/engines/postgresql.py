@@ -16,6 +16,7 @@ from djreset.errors import StepFailed
 
 if TYPE_CHECKING:
     import psycopg
+    from psycopg import sql
 
     from djreset.actions import Actions
 
@@ -51,18 +52,18 @@ class PostgreSQLEngine(ServerEngine):
         return f"postgresql {self.spec.name} on {where} (app user {self.spec.user or '-'}, admin {self.admin_user or '-'})"
 
     @contextmanager
-    def connect(self, dbname: str | None = None, *, admin: bool = True) -> Iterator["psycopg.Connection"]:
-        """An autocommit connection (DROP/CREATE DATABASE refuse transactions)."""
+    def connect(self, dbname: str | None = None) -> Iterator["psycopg.Connection"]:
+        """An autocommit admin connection (DROP/CREATE DATABASE refuse transactions)."""
         try:
             import psycopg
         except ImportError:
             raise StepFailed("psycopg is not installed: pip install 'djreset[postgresql]'") from None
-        user = self.admin_user if admin else self.spec.user
+        user = self.admin_user
         params = {key: value for key, value in self.spec.options.items() if key in LIBPQ_OPTIONS}
         params.update(
             dbname=dbname or self.spec.extra.get("maintenance_db") or "postgres",
             user=user,
-            password=(self.admin_password if admin else self.spec.password) or None,
+            password=self.admin_password or None,
             host=self.spec.host,
             port=self.spec.port,
             application_name="djreset",
@@ -75,10 +76,6 @@ class PostgreSQLEngine(ServerEngine):
             raise StepFailed(f"cannot connect to PostgreSQL database {params['dbname']!r} as {user}: {first}") from None
         with connection:
             yield connection
-
-    def exists(self) -> bool:
-        with self.connect() as connection:
-            return self._exists(connection)
 
     def _exists(self, connection: "psycopg.Connection") -> bool:
         row = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [self.spec.name]).fetchone()
@@ -221,9 +218,7 @@ class PostgreSQLEngine(ServerEngine):
             run_client([program, "--format=custom", f"--file={target}", *self._client_args(), f"--dbname={self.spec.name}"], env=env)
         return target
 
-    def restore(self, actions: "Actions", dump: Path) -> None:
-        self.drop(actions, if_exists=True, force=True)
-        self.create(actions)
+    def _load_dump(self, actions: "Actions", dump: Path) -> None:
         program = find_program("pg_restore")
         argv = [program, "--exit-on-error", "--single-transaction", *self._client_args(), f"--dbname={self.spec.name}", str(dump)]
 

@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from djreset.engines.base import Engine
-from djreset.errors import StepFailed
+from djreset.engines.spec import DatabaseSpec
+from djreset.errors import ConfigError, StepFailed
 
 if TYPE_CHECKING:
     from djreset.actions import Actions
@@ -37,13 +38,9 @@ class SQLiteEngine(Engine):
 
     @classmethod
     def from_django(cls, alias: str, settings_dict: dict) -> "SQLiteEngine":
-        from djreset.config import DatabaseSpec
-
         name = str(settings_dict.get("NAME") or "")
         problem = cls.check_name(name) if name in (":memory:", "") or name.startswith("file:") else None
         if problem or not name:
-            from djreset.errors import ConfigError
-
             raise ConfigError(f"DATABASES[{alias!r}]: {problem or 'no NAME'}")
         return cls(DatabaseSpec(alias=alias, engine=cls.name, name=str(Path(name).resolve()), options=settings_dict.get("OPTIONS") or {}))
 
@@ -59,6 +56,17 @@ class SQLiteEngine(Engine):
 
     def django_settings(self) -> dict[str, Any]:
         return {"ENGINE": "django.db.backends.sqlite3", "NAME": str(self.path), "OPTIONS": dict(self.spec.options)}
+
+    @property
+    def display_name(self) -> str:
+        return self.path.name
+
+    def draft_block(self, root: Path) -> dict[str, object]:
+        try:
+            name = str(self.path.relative_to(root))
+        except ValueError:
+            name = str(self.path)
+        return {"engine": self.name, "name": name}
 
     def exists(self) -> bool:
         return self.path.exists()

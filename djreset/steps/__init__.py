@@ -1,3 +1,5 @@
-"""The recipe steps.  Importing this package registers every step."""
-from djreset import measure  # noqa: F401  (the measure step lives with its helpers)
-from djreset.steps import checks, commands, database, files, history, rewrite, safety, verify  # noqa: F401
+"""The recipe steps: one small function each, registered by name.  No step module imports another.
+
+Importing this package registers every step.
+"""
+from djreset.steps import backups, checks, commands, database, files, history, measure, rewrite, verify  # noqa: F401

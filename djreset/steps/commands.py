@@ -1,15 +1,14 @@
 """makemigrations, migrate, migrate-fake-initial, and the project's own commands."""
 from __future__ import annotations
 
-import json
 import shlex
 
-from djreset import graphs, inventory, marker
+from djreset import state
+from djreset.bridge import data_migrations, graphs, history
+from djreset.bridge.packages import migration_files, migration_names
 from djreset.errors import StepFailed
 from djreset.registry import step
 from djreset.run import Run
-from djreset.steps import history
-from djreset.steps.files import carries_file, migration_files
 
 
 def _show(run: Run, output: str) -> None:
@@ -18,94 +17,75 @@ def _show(run: Run, output: str) -> None:
             run.out.info(line.rstrip())
 
 
-def _files_by_app(run: Run) -> dict[str, set[str]]:
+def _names_on_disk(run: Run) -> dict[str, set[str]]:
     found = {}
     for label in run.apps:
         package = run.django.migrations_package(label)
-        found[label] = {str(p) for p in migration_files(package.directory)} if package.directory else set()
+        found[label] = migration_names(migration_files(package.directory)) if package.directory else set()
     return found
 
 
-def _pending_carries(run: Run) -> list[inventory.Carry]:
-    if "carries" in run.state:
-        return run.state["carries"]
-    path = carries_file(run)
-    return [inventory.Carry.from_json(item) for item in json.loads(path.read_text())] if path.is_file() else []
-
-
-def _dependency(run: Run, app: str, name: str, setting: str | None, leaves: dict[str, str]) -> str:
-    if app in leaves:  # a listed app: its old nodes are gone, depend on its new ones
-        return repr((app, leaves[app]))
-    if setting:
-        return f"migrations.swappable_dependency(settings.{setting})"
-    return repr((app, name))
+def _pending_carries(run: Run) -> list[data_migrations.Carry]:
+    if run.state.carries is not None:
+        return run.state.carries
+    return [data_migrations.Carry.from_json(item) for item in state.load_carries(run.project)]
 
 
 def write_carries(run: Run, new_names: dict[str, list[str]]) -> dict[str, list[str]]:
-    """Write each kept data migration after its app's new initial migration(s)."""
-    carries = _pending_carries(run)
-    leaves = {label: names[-1] for label, names in new_names.items() if names}
+    """Write each kept data migration where data_migrations.place puts it."""
     written: dict[str, list[str]] = {label: [] for label in new_names}
-    for carry in carries:
-        names = new_names.get(carry.app) or []
-        if not names:
-            raise StepFailed(f"{carry.origin}: kept, but {carry.app} got no new migration to follow")
-        number = max(int(n[:4]) for n in names + written[carry.app] if n[:4].isdigit()) + 1
-        name = inventory.carried_name(carry, number)
-        own_leaf = (written[carry.app] or names)[-1]
-        others = [_dependency(run, app, dep, setting, leaves) for app, dep, setting in carry.dependencies if app != carry.app]
-        if carry.run_first:
-            dependencies, run_before = others, [repr((carry.app, names[0]))]
-        else:
-            dependencies, run_before = [repr((carry.app, own_leaf)), *others], []
+    for placement in data_migrations.place(_pending_carries(run), new_names):
+        carry = placement.carry
         package = run.django.migrations_package(carry.app)
-        folder = package.directory or run.project.root / carry.app / "migrations"
-        path = folder / f"{name}.py"
-        source = inventory.render(carry, list(dict.fromkeys(dependencies)), run_before)
-        run.actions.do(f"write {run.relative(path)} (carried from {carry.origin}, operations {list(carry.keep)})", lambda p=path, s=source: p.write_text(s))
-        if not carry.run_first:
-            written[carry.app].append(name)
-        else:
-            written[carry.app].insert(0, name)
+        path = (package.directory or run.project.root / carry.app / "migrations") / f"{placement.name}.py"
+        source = data_migrations.render(placement)
+        run.actions.do(
+            f"write {run.relative(path)} (carried from {carry.origin}, operations {list(carry.keep)})",
+            lambda p=path, s=source: p.write_text(s),
+        )
+        written[carry.app].append(placement.name)
     if not run.dry:
-        carries_file(run).unlink(missing_ok=True)
+        state.forget_carries(run.project)
     return written
 
 
-@step("makemigrations")
+def _predict_writes(run: Run) -> None:
+    """A dry run after clean-files: the old files are still on disk; show what makemigrations will write."""
+    predicted = graphs.predict(run.django, run.apps)
+    for label, migrations in predicted.new.items():
+        package = run.django.migrations_package(label)
+        folder = run.relative(package.directory) if package.directory else f"{label}/migrations"
+        for migration in migrations:
+            run.actions.do(f"write {folder}/{migration.name}.py ({len(migration.operations)} operations)")
+    write_carries(run, predicted.new_names())
+
+
+@step("makemigrations", changes_schema=False)
 def makemigrations(run: Run) -> None:
     """Write the listed apps' migrations (after clean-files: one initial migration each, plus kept data migrations)."""
     labels = list(run.apps)
     run.django.forget_migration_modules(labels)
     if run.dry:
-        if run.state.get("files_cleaned"):
-            # The old files are still on disk in a dry run; show what
-            # makemigrations will write once they are gone.
-            predicted = graphs.predict(run.django, labels).new
-            for label, migrations in predicted.items():
-                package = run.django.migrations_package(label)
-                folder = run.relative(package.directory) if package.directory else f"{label}/migrations"
-                for migration in migrations:
-                    run.actions.do(f"write {folder}/{migration.name}.py ({len(migration.operations)} operations)")
-            write_carries(run, {label: [m.name for m in migrations] for label, migrations in predicted.items()})
+        if run.state.files_cleaned:
+            _predict_writes(run)
         else:
             run.actions.do(f"run makemigrations {' '.join(labels)}")
         return
-    before = _files_by_app(run)
+    before = _names_on_disk(run)
     _show(run, run.django.call_command("makemigrations", *labels, interactive=False, verbosity=1))
     run.django.forget_migration_modules(labels)
-    after = _files_by_app(run)
-    new_names = {label: sorted({p.rsplit("/", 1)[-1].split(".")[0] for p in after[label] - before[label]}) for label in labels}
+    after = _names_on_disk(run)
+    new_names = {label: sorted(after[label] - before[label]) for label in labels}
     carried = write_carries(run, new_names)
     run.django.forget_migration_modules(labels)
-    written = sum(len(after[label] - before[label]) for label in labels)
-    run.out.info(f"wrote {written} migration files" + (f" and carried {sum(map(len, carried.values()))} data migrations" if any(carried.values()) else ""))
+    written = sum(len(names) for names in new_names.values())
+    carried_count = sum(map(len, carried.values()))
+    run.out.info(f"wrote {written} migration files" + (f" and carried {carried_count} data migrations" if carried_count else ""))
     # Complete reset-history.json for the apps clean-files emptied.
-    replaced = (marker.load(run.project) or {}).get("apps", {})
-    loader = run.django.loader()
+    replaced = state.reset_apps(run.project)
     for label in labels:
         if label in replaced and (new_names[label] or carried[label]):
-            marker.record_new(run.project, label, sorted({name for app, name in loader.disk_migrations if app == label}))
+            state.record_new(run.project, label, sorted(history.disk_names(run.django.loader(), label)))
 
 
 def _migrate(run: Run, alias: str, **options: object) -> None:
@@ -115,8 +95,9 @@ def _migrate(run: Run, alias: str, **options: object) -> None:
         return
     output = run.django.call_command("migrate", database=alias, interactive=False, verbosity=1, **options)
     # "  Applying auth.0001_initial... OK" (or FAKED): one line per app instead.
-    done = [line.split()[1].rstrip(".") for line in output.splitlines() if line.strip().startswith("Applying")]
-    faked = [line.split()[1].rstrip(".") for line in output.splitlines() if line.strip().startswith("Applying") and line.rstrip().endswith("FAKED")]
+    applying = [line.strip() for line in output.splitlines() if line.strip().startswith("Applying")]
+    done = [line.split()[1].rstrip(".") for line in applying]
+    faked = [line.split()[1].rstrip(".") for line in applying if line.endswith("FAKED")]
     if not done:
         run.out.info(f"{alias}: no migrations to apply")
         return
@@ -136,6 +117,16 @@ def migrate(run: Run) -> None:
         _migrate(run, alias)
 
 
+def _record_soft_applied_initials(run: Run, alias: str) -> None:
+    """Record the listed apps' new initial migrations whose tables exist."""
+    if run.dry:
+        run.actions.do(f"record on {alias} the new initial migrations whose tables exist")
+        return
+    for migration in history.soft_applied_initials(run.django, alias, run.apps):
+        key = (migration.app_label, migration.name)
+        run.actions.do(f"record {key[0]}.{key[1]} as applied on {alias} (its tables exist)", lambda k=key: history.record_one(run.django, alias, k))
+
+
 @step("migrate-fake-initial")
 def migrate_fake_initial(run: Run) -> None:
     """Mark initial migrations whose tables exist as applied, then migrate the rest."""
@@ -143,7 +134,7 @@ def migrate_fake_initial(run: Run) -> None:
         # Record the listed apps' soft-applied initial migrations first:
         # Django checks history consistency before it fakes anything, and
         # admin.0001 (applied) depends on the custom user model's 0001.
-        history.record_soft_applied_initials(run, alias)
+        _record_soft_applied_initials(run, alias)
         _migrate(run, alias, fake_initial=True)
 
 

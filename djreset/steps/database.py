@@ -5,19 +5,19 @@ import json
 from pathlib import Path
 from typing import Any
 
-from djreset import faults
+from djreset import state
 from djreset.engines import Engine
 from djreset.registry import Option, step
 from djreset.run import Run
+from djreset.safety import faults
 
 
 def _facts_file(run: Run, engine: Engine) -> Path:
-    """Where drop-db leaves what create-db should bring back (they may run apart)."""
-    return run.project.state_dir / "dropped" / f"{engine.name}-{engine.alias}-{Path(engine.spec.name).name}.json"
+    return state.dropped_facts_path(run.project, engine.name, engine.alias, engine.spec.name)
 
 
 def _remember(run: Run, engine: Engine, facts: dict[str, Any]) -> None:
-    run.state.setdefault("dropped", {})[engine.alias] = facts
+    run.state.dropped[engine.alias] = facts
     if not run.dry:
         path = _facts_file(run, engine)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -25,8 +25,8 @@ def _remember(run: Run, engine: Engine, facts: dict[str, Any]) -> None:
 
 
 def _recall(run: Run, engine: Engine) -> dict[str, Any]:
-    if engine.alias in run.state.get("dropped", {}):
-        return run.state["dropped"][engine.alias]
+    if engine.alias in run.state.dropped:
+        return run.state.dropped[engine.alias]
     path = _facts_file(run, engine)
     return json.loads(path.read_text()) if path.is_file() else {}
 
@@ -34,6 +34,7 @@ def _recall(run: Run, engine: Engine) -> dict[str, Any]:
 @step(
     "drop-db",
     destructive=True,
+    drops_database=True,
     options={
         "if_exists": Option(bool, True, "a missing database is fine"),
         "force": Option(bool, False, "end other sessions on the database first"),
@@ -46,6 +47,7 @@ def drop_db(run: Run, if_exists: bool, force: bool) -> None:
     for alias in run.aliases:
         engine = run.engine(alias)
         run.out.info(f"database {alias}: {engine.describe()}")
+        facts: dict[str, Any] = {}
         if engine.exists():
             facts = engine.remember_before_drop()
             if facts:
@@ -53,7 +55,7 @@ def drop_db(run: Run, if_exists: bool, force: bool) -> None:
             _remember(run, engine, facts)
         engine.drop(run.actions, if_exists=if_exists, force=force)
         faults.point("inside:drop-db")  # dropped, not yet re-created
-        run.state.setdefault("dropped_aliases", set()).add(alias)
+        run.state.dropped.setdefault(alias, facts)
 
 
 @step("create-db", options={"if_not_exists": Option(bool, False, "an existing database is fine")})
@@ -64,7 +66,7 @@ def create_db(run: Run, if_not_exists: bool) -> None:
         engine.recreate_with(_recall(run, engine))
         run.out.info(f"database {alias}: {engine.describe()}")
         # In a dry run the database is still there after drop-db.
-        exists = False if run.dry and alias in run.state.get("dropped_aliases", ()) else None
+        exists = False if run.dry and alias in run.state.dropped else None
         engine.create(run.actions, if_not_exists=if_not_exists, exists=exists)
         if not run.dry:
             _facts_file(run, engine).unlink(missing_ok=True)

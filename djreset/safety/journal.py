@@ -1,23 +1,18 @@
-"""The journal and the lock: a reset that was cut short is never forgotten.
+"""The journal: a reset that was cut short is never forgotten.
 
 ``.djreset/journal.json`` records each run with destructive steps: its
 backup, each completed step, and how it ended.  A run killed outright leaves
 it "running" with a dead pid; every later command sees that, and only
-``djreset restore`` may run until everything is put back.  ``.djreset/lock``
-(an flock, released by the kernel when the process dies) keeps two resets
-of the same project from running at once.
+``djreset restore`` may run until everything is put back.
 """
 from __future__ import annotations
 
-import fcntl
 import json
 import os
-from contextlib import contextmanager
 from datetime import datetime, timezone
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any
 
-from djreset.errors import Refused
+from djreset import state
 
 if TYPE_CHECKING:
     from djreset.config import Project
@@ -31,7 +26,7 @@ def _now() -> str:
 
 class Journal:
     def __init__(self, project: "Project"):
-        self.path = project.state_dir / "journal.json"
+        self.path = state.journal_path(project)
         self.data: dict[str, Any] = {}
 
     def read(self) -> dict[str, Any] | None:
@@ -93,25 +88,3 @@ def describe_unfinished(data: dict[str, Any]) -> str:
         "it stopped before its first destructive step; `djreset restore` clears this")
     return (f"a reset of environment {data.get('env')!r} started {data.get('started')} (pid {data.get('pid')}) did not finish "
             f"(status {data.get('status')}, steps done: {done}): {remedy}")
-
-
-@contextmanager
-def project_lock(project: "Project") -> Iterator[None]:
-    """Hold .djreset/lock for the whole run; refuse if another djreset holds it."""
-    path = project.state_dir / "lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle = open(path, "a+")
-    try:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "?"
-            raise Refused(f"another djreset (pid {holder}) is resetting this project right now; wait for it to finish") from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(str(os.getpid()))
-        handle.flush()
-        yield
-    finally:
-        handle.close()  # closing releases the flock

@@ -13,38 +13,20 @@ from __future__ import annotations
 import json
 import shutil
 import tarfile
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from djreset import __version__, marker
-from djreset.errors import DjresetError, Refused
-from djreset.steps.files import migration_files
+from djreset import __version__, measure, state
+from djreset.bridge import history
+from djreset.bridge.packages import migration_files
+from djreset.errors import Refused
+from djreset.state import MANIFEST, Backup
 
 if TYPE_CHECKING:
-    from djreset.config import Project
     from djreset.run import Run
 
-MANIFEST = "manifest.json"
 FILES_ARCHIVE = "files.tar.gz"
-
-
-@dataclass(frozen=True)
-class Backup:
-    folder: Path
-    manifest: dict[str, Any]
-
-    @property
-    def id(self) -> str:
-        return self.folder.name
-
-    def describe(self) -> str:
-        parts = ["files"] if self.manifest.get("files") else []
-        parts += [f"history:{alias}" for alias in self.manifest.get("history", {})]
-        parts += [f"database:{alias}" for alias in self.manifest.get("databases", {})]
-        reason = self.manifest.get("reason", "manual")
-        return f"{self.id}  {reason:<15}  ({', '.join(parts) or 'empty'})"
 
 
 # -- making one ----------------------------------------------------------------
@@ -76,17 +58,9 @@ def _archive_files(run: "Run", folder: Path) -> dict[str, str]:
 
 
 def _history_rows(run: "Run", alias: str) -> list[dict[str, Any]] | None:
-    from django.db.migrations.recorder import MigrationRecorder
-
     if not run.engine(alias).exists():
         return None
-    recorder = MigrationRecorder(run.django.connection(alias))
-    if not recorder.has_table():
-        return None
-    return [
-        {"id": row.id, "app": row.app, "name": row.name, "applied": row.applied.isoformat()}
-        for row in recorder.migration_qs.order_by("id")
-    ]
+    return history.all_rows(run.django, alias)
 
 
 def create(run: "Run", *, with_database: bool, reason: str = "manual") -> Backup:
@@ -94,6 +68,7 @@ def create(run: "Run", *, with_database: bool, reason: str = "manual") -> Backup
     folder = _new_folder(run)
     folder.mkdir(parents=True)
     _ignore_in_git(run.project.backup_dir)
+    reset_history = state.reset_history_path(run.project)
     manifest: dict[str, Any] = {
         "id": folder.name,
         "env": run.env.name,
@@ -103,13 +78,11 @@ def create(run: "Run", *, with_database: bool, reason: str = "manual") -> Backup
         "apps": list(run.apps),
         "files": _archive_files(run, folder),
         # reset-history.json changes with the files; it goes back with them.
-        "marker": marker.path(run.project).read_text() if marker.path(run.project).is_file() else None,
+        "marker": reset_history.read_text() if reset_history.is_file() else None,
         "history": {},
         "databases": {},
+        "measurements": measure.cheap(run),
     }
-    from djreset import measure  # measure reads backups: import here, not at the top
-
-    manifest["measurements"] = measure.cheap(run)
     for alias in run.aliases:
         rows = _history_rows(run, alias)
         if rows is not None:
@@ -140,36 +113,6 @@ def _ignore_in_git(folder: Path) -> None:
         marker.write_text("*\n")
 
 
-# -- finding them --------------------------------------------------------------
-
-
-def all_backups(project: "Project") -> list[Backup]:
-    """Complete backups, oldest first."""
-    found = []
-    if project.backup_dir.is_dir():
-        for folder in sorted(project.backup_dir.iterdir()):
-            manifest = folder / MANIFEST
-            if manifest.is_file():
-                found.append(Backup(folder, json.loads(manifest.read_text())))
-    return found
-
-
-def find(project: "Project", backup_id: str | None, env: str, exclude: Backup | None = None) -> Backup:
-    """The backup named ``backup_id``, or the latest of ``env`` (not ``exclude``)."""
-    backups = [backup for backup in all_backups(project) if exclude is None or backup.id != exclude.id]
-    if backup_id:
-        for backup in backups:
-            if backup.id == backup_id:
-                return backup
-        raise DjresetError(f"no backup {backup_id!r} in {project.backup_dir} (see `djreset backups`)")
-    # Undo the last reset: a backup taken just before a restore is only
-    # chosen by name.
-    mine = [b for b in backups if b.manifest["env"] == env and b.manifest.get("reason") != "before restore"]
-    if not mine:
-        raise DjresetError(f"no backups of environment {env!r} in {project.backup_dir}")
-    return mine[-1]
-
-
 # -- putting one back ------------------------------------------------------------
 
 
@@ -189,11 +132,11 @@ def restore(run: "Run", backup: Backup) -> None:
             continue  # the dump brought the history back already
         _restore_history(run, alias, json.loads((backup.folder / f"history-{alias}.json").read_text()))
     _restore_files(run, backup)
-    _restore_marker(run, backup)
+    _restore_reset_history(run, backup)
 
 
-def _restore_marker(run: "Run", backup: Backup) -> None:
-    saved, path = backup.manifest.get("marker"), marker.path(run.project)
+def _restore_reset_history(run: "Run", backup: Backup) -> None:
+    saved, path = backup.manifest.get("marker"), state.reset_history_path(run.project)
     if saved is None:
         if path.exists():
             run.actions.do(f"delete {run.relative(path)} (it did not exist before)", path.unlink)
@@ -201,32 +144,11 @@ def _restore_marker(run: "Run", backup: Backup) -> None:
         run.actions.do(f"restore {run.relative(path)}", lambda: path.write_text(saved))
     # Kept data migrations staged by an interrupted clean-files are stale now.
     if not run.actions.dry:
-        (run.project.state_dir / "carry.json").unlink(missing_ok=True)
+        state.forget_carries(run.project)
 
 
 def _restore_history(run: "Run", alias: str, rows: list[dict[str, Any]]) -> None:
-    from django.core.management.color import no_style
-    from django.db import transaction
-    from django.db.migrations.recorder import MigrationRecorder
-
-    connection = run.django.connection(alias)
-    recorder = MigrationRecorder(connection)
-
-    def put_back() -> None:
-        recorder.ensure_schema()
-        model = recorder.Migration
-        with transaction.atomic(using=alias):
-            recorder.migration_qs.all().delete()
-            model.objects.using(alias).bulk_create(
-                model(id=row["id"], app=row["app"], name=row["name"], applied=datetime.fromisoformat(row["applied"])) for row in rows
-            )
-            # Explicit ids leave PostgreSQL's sequence behind; Django knows the fix.
-            with connection.cursor() as cursor:
-                for statement in connection.ops.sequence_reset_sql(no_style(), [model]):
-                    cursor.execute(statement)
-
-    run.actions.do(f"restore {len(rows)} django_migrations rows on {alias}", put_back)
-    run.django.history_changed()
+    run.actions.do(f"restore {len(rows)} django_migrations rows on {alias}", lambda: history.replace_all_rows(run.django, alias, rows))
 
 
 def _restore_files(run: "Run", backup: Backup) -> None:
@@ -245,7 +167,7 @@ def _restore_files(run: "Run", backup: Backup) -> None:
         with tarfile.open(archive_path) as archive:
             members = archive.getmembers()
             for member in members:
-                # Only plain files and folders under the recorded app folders.
+                # Only plain files and folders inside the project.
                 target = (run.project.root / member.name).resolve()
                 if not (member.isfile() or member.isdir()) or run.project.root.resolve() not in target.parents:
                     raise Refused(f"backup archive {archive_path} holds an unexpected entry {member.name!r}")

@@ -9,7 +9,6 @@ copied from a developer's notes into a production shell, is not enough.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Sequence
 
 from djreset import registry, ui
@@ -19,11 +18,7 @@ from djreset.run import Run
 
 
 def _database_names(run: Run) -> list[str]:
-    names = []
-    for alias in run.aliases:
-        engine = run.engine(alias)
-        names.append(Path(engine.spec.name).name if engine.file_based else engine.spec.name)
-    return names
+    return [run.engine(alias).display_name for alias in run.aliases]
 
 
 def _protected(run: Run, what: str) -> None:

@@ -1,9 +1,19 @@
 """The Django bridge: one Django, set up once, in this process.
 
-Everything djreset asks of Django goes through here: settings and the
-database override, the app registry, migration modules on disk, the migration
-loader, and management commands.  A whole reset runs in this one process, so
-Django boots and loads the migration graph once, not once per app and step.
+The ``bridge`` package is the only part of djreset that talks to Django
+(apart from the engines borrowing its identifier quoting).  This module
+holds :class:`DjangoBridge`: settings and the database override, connections,
+the app registry, the migration loader and executor (cached), and management
+commands.  Its neighbours do the migration work:
+
+* ``packages``: migration packages on disk and whose code they are;
+* ``history``: the rows of ``django_migrations`` and Django's history checks;
+* ``graphs``: the migration graph after a reset, and building it into a database;
+* ``data_migrations``: operations makemigrations cannot re-create, and carrying them;
+* ``schema``: a database's schema, snapshot and compared.
+
+A whole reset runs in this one process, so Django boots and loads the
+migration graph once, not once per app and step.
 """
 from __future__ import annotations
 
@@ -14,29 +24,19 @@ import sys
 import time
 import traceback
 from contextlib import redirect_stderr, redirect_stdout
-from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
-from djreset import paths
-from djreset.errors import ConfigError, Refused, StepFailed
+from djreset.bridge import packages
+from djreset.errors import ConfigError, StepFailed, suggest
 
 if TYPE_CHECKING:
     from django.apps import AppConfig
     from django.db.backends.base.base import BaseDatabaseWrapper
     from django.db.migrations.executor import MigrationExecutor
     from django.db.migrations.loader import MigrationLoader
+    from django.db.models import Model
 
     from djreset.config import Project
-
-
-@dataclass(frozen=True)
-class MigrationsPackage:
-    """Where an app's migrations live."""
-
-    label: str
-    module: str
-    directory: Path | None  # None: the package does not exist yet
 
 
 class DjangoBridge:
@@ -47,8 +47,12 @@ class DjangoBridge:
         # Loading the migration graph is the expensive part of every check;
         # one loader per database, kept until files or history change.
         self._loaders: dict[str | None, "MigrationLoader"] = {}
-        self._packages: dict[str, MigrationsPackage] = {}
+        self._packages: dict[str, packages.MigrationsPackage] = {}
         self.load_seconds: float | None = None  # the first (cold) load of the graph
+        # Keyed by the loader they were computed from (see history.pending_model_changes).
+        self.pending_changes: tuple["MigrationLoader", list[str]] | None = None
+        # alias → (tables, snapshot) of the live schema, until a step may have changed it.
+        self.live_snapshots: dict[str, tuple[frozenset[str], Any]] = {}
 
     # -- setup ---------------------------------------------------------------
 
@@ -128,53 +132,39 @@ class DjangoBridge:
         try:
             return apps.get_app_config(label)
         except LookupError:
-            from djreset.config import _suggest
-
             known = [config.label for config in apps.get_app_configs()]
             raise ConfigError(
-                f"no installed app with the label {label!r}{_suggest(label, known)}",
+                f"no installed app with the label {label!r}{suggest(label, known)}",
                 self.project.app_where.get(label),
             ) from None
 
-    def migrations_package(self, label: str) -> MigrationsPackage:
+    def migrations_package(self, label: str) -> packages.MigrationsPackage:
         """The app's migrations package, proven to be the project's own code."""
         if label not in self._packages:
-            self._packages[label] = self._find_migrations_package(label)
+            where = self.project.app_where.get(label)
+            self._packages[label] = packages.find_package(self.app_config(label), self.project.root, where)
         return self._packages[label]
-
-    def _find_migrations_package(self, label: str) -> MigrationsPackage:
-        config = self.app_config(label)
-        where = self.project.app_where.get(label)
-        problem = paths.why_not_owned(Path(config.path), self.project.root)
-        if problem:
-            raise Refused(f"app {label!r} is not the project's own code: {problem}")
-        from django.db.migrations.loader import MigrationLoader
-
-        module_name, explicit = MigrationLoader.migrations_module(label)
-        if module_name is None:
-            raise ConfigError(f"app {label!r} has its migrations disabled (MIGRATION_MODULES[{label!r}] = None)", where)
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError:
-            return MigrationsPackage(label, module_name, None)
-        file = getattr(module, "__file__", None)
-        if not file or not hasattr(module, "__path__"):
-            raise Refused(
-                f"{module_name} is not a package with an __init__.py, so Django treats {label!r} as unmigrated; add the __init__.py first"
-            )
-        directory = Path(file).resolve().parent
-        problem = paths.why_not_owned(directory, self.project.root)
-        if problem:
-            moved = " (moved by MIGRATION_MODULES)" if explicit else ""
-            raise Refused(f"the migrations of {label!r}{moved} are not the project's own: {problem}")
-        if explicit and Path(config.path).resolve() not in directory.parents:
-            raise Refused(f"MIGRATION_MODULES moves the migrations of {label!r} to {directory}, outside the app; djreset will not touch them")
-        return MigrationsPackage(label, module_name, directory)
 
     def check_apps(self, labels: Iterable[str]) -> None:
         """Every listed app exists and its migrations are the project's own."""
         for label in labels:
             self.migrations_package(label)
+
+    def migratable_models(
+        self, alias: str, labels: Iterable[str] | None = None, *, auto_created: bool = True
+    ) -> list[type["Model"]]:
+        """Models whose tables migrations create on ``alias`` (Django's own rule)."""
+        from django.apps import apps
+        from django.db import router
+
+        connection = self.connection(alias)
+        configs = [apps.get_app_config(label) for label in labels] if labels is not None else apps.get_app_configs()
+        return [
+            model
+            for config in configs
+            for model in config.get_models(include_auto_created=auto_created)
+            if model._meta.can_migrate(connection) and router.allow_migrate_model(alias, model)
+        ]
 
     def forget_migration_modules(self, labels: Iterable[str]) -> None:
         """Drop imported migration modules, so the next loader reads the disk again."""
@@ -194,7 +184,11 @@ class DjangoBridge:
         """django_migrations was written: loaders that read it are stale."""
         self._loaders = {alias: loader for alias, loader in self._loaders.items() if alias is None}
 
-    # -- the migration loader ------------------------------------------------------
+    def schema_may_have_changed(self) -> None:
+        """A step may have changed a schema: live snapshots taken before are stale."""
+        self.live_snapshots.clear()
+
+    # -- the migration loader and executor ---------------------------------------------
 
     def loader(self, alias: str | None = None) -> "MigrationLoader":
         """The loader over the files on disk (and the history of ``alias``), built once."""
@@ -216,15 +210,15 @@ class DjangoBridge:
         self._loaders[alias] = loader
         return loader
 
-    def executor(self, alias: str) -> "MigrationExecutor":
-        """Django's executor on ``alias``, reusing the cached loader."""
+    def executor(self, alias: str, loader: "MigrationLoader | None" = None) -> "MigrationExecutor":
+        """Django's executor on ``alias``, reusing a loader we have (the cached one by default)."""
         from django.db.migrations.executor import MigrationExecutor
         from django.db.migrations.recorder import MigrationRecorder
 
-        # MigrationExecutor.__init__ would build a loader of its own.
+        # MigrationExecutor.__init__ would build (and read the disk for) a loader of its own.
         executor = MigrationExecutor.__new__(MigrationExecutor)
         executor.connection = self.connection(alias)
-        executor.loader = self.loader(alias)
+        executor.loader = loader or self.loader(alias)
         executor.recorder = MigrationRecorder(executor.connection)
         executor.progress_callback = None
         return executor

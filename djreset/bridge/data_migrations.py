@@ -4,8 +4,9 @@ RunPython, RunSQL, SeparateDatabaseAndState, django.contrib.postgres
 operations (CreateExtension...) and custom Operation subclasses vanish when
 migration files are regenerated.  The inventory lists each with its file and
 line; reset.yaml decides (``data_migrations: {keep: [...], drop: [...]}``),
-and the kept ones are carried into a migration after the new initial one, so
-a fresh database still gets them.
+and the kept ones are carried into new migrations, so a fresh database still
+gets them.  Where a carried migration goes is decided once, by :func:`place`,
+for both the prediction (check, verify, plan) and the files written.
 """
 from __future__ import annotations
 
@@ -14,12 +15,11 @@ import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable, NamedTuple
 
-from djreset.errors import Refused
+from djreset.errors import Refused, StepFailed
 
 if TYPE_CHECKING:
-    from django.db.migrations import Migration
     from django.db.migrations.loader import MigrationLoader
 
     from djreset.config import DataMigrationPolicy
@@ -115,6 +115,15 @@ def undecided_message(operations: list[SpecialOperation], root: Path) -> str:
     )
 
 
+def decided(loader: "MigrationLoader", labels: Iterable[str], policy: "DataMigrationPolicy", root: Path) -> tuple[list[SpecialOperation], list["Carry"]]:
+    """Every special operation and the carries they make; refuses while one has no decision."""
+    operations = find(loader, labels)
+    undecided = [op for op in operations if decision(op, policy) is None]
+    if undecided:
+        raise Refused(undecided_message(undecided, root))
+    return operations, plan_carries(loader, operations, policy)
+
+
 # -- carrying the kept ones ------------------------------------------------------
 
 
@@ -171,9 +180,103 @@ def carried_name(carry: Carry, number: int) -> str:
     return f"{number:04d}_{re.sub(r'^[0-9]+_', '', carry.origin.split('.', 1)[1])}"
 
 
-def render(carry: Carry, dependencies: list[str], run_before: list[str]) -> str:
+# -- where carried migrations go: the one rule ------------------------------------------
+
+
+class Dependency(NamedTuple):
+    """A migration dependency: a node, or a swappable model's app (``setting`` set)."""
+
+    app: str
+    name: str
+    setting: str | None = None
+
+    def source(self) -> str:
+        """As written in a migration file."""
+        if self.setting:
+            return f"migrations.swappable_dependency(settings.{self.setting})"
+        return repr((self.app, self.name))
+
+
+@dataclass(frozen=True)
+class Placement:
+    """A carried migration's name and place in the new graph."""
+
+    carry: Carry
+    name: str
+    dependencies: tuple[Dependency, ...]
+    run_before: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.carry.app, self.name)
+
+
+def place(carries: Iterable[Carry], new_names: dict[str, list[str]]) -> list[Placement]:
+    """Name and place every carried migration, given each listed app's new migrations.
+
+    * A kept data migration follows its app's last new migration; several of
+      one app form one chain.  Its other dependencies stay, pointed at the new
+      migrations of listed apps (or at their carried migration, if carried).
+    * A carry of django.contrib.postgres operations only (CreateExtension,
+      CreateCollation...) runs before the first new migration of every listed
+      app: any of them may use what it creates.
+    """
+    carries = list(carries)
+    names = _carried_names(carries, new_names)
+    carried_as = {(carry.app, carry.migration): names[carry.origin] for carry in carries}
+    placements, previous = [], {}
+    for carry in carries:
+        chain_key = (carry.app, carry.run_first)
+        own = previous.get(chain_key) or (None if carry.run_first else new_names[carry.app][-1])
+        others = _outside_dependencies(carry, new_names, carried_as)
+        dependencies = ([Dependency(carry.app, own)] if own else []) + others
+        run_before = tuple((label, made[0]) for label, made in sorted(new_names.items()) if made) if carry.run_first else ()
+        placements.append(Placement(carry, names[carry.origin], tuple(dict.fromkeys(dependencies)), run_before))
+        previous[chain_key] = names[carry.origin]
+    return placements
+
+
+def _carried_names(carries: list[Carry], new_names: dict[str, list[str]]) -> dict[str, str]:
+    """origin → the carried migration's name, numbered after the app's new migrations."""
+    numbers: dict[str, int] = {}
+    names = {}
+    for carry in carries:
+        made = new_names.get(carry.app) or []
+        if not made:
+            raise StepFailed(f"{carry.origin}: kept, but {carry.app} got no new migration to follow")
+        if carry.app not in numbers:
+            numbers[carry.app] = max(int(name[:4]) for name in made if name[:4].isdigit())
+        numbers[carry.app] += 1
+        names[carry.origin] = carried_name(carry, numbers[carry.app])
+    return names
+
+
+def _outside_dependencies(
+    carry: Carry, new_names: dict[str, list[str]], carried_as: dict[tuple[str, str], str]
+) -> list[Dependency]:
+    """The carry's dependencies on other apps, as they will be after the reset."""
+    found = []
+    for app, name, setting in carry.dependencies:
+        if app == carry.app:
+            continue
+        if app in new_names:
+            if carry.run_first:
+                continue  # it runs before every listed app's migrations
+            made = new_names[app]
+            target = carried_as.get((app, name)) or (made[-1] if made else None)
+            if target:
+                found.append(Dependency(app, target))
+        else:
+            found.append(Dependency(app, name, setting))
+    return found
+
+
+def render(placement: Placement) -> str:
     """The carried migration's source: the old module, with only the kept
     operations and new dependencies (helpers, imports and comments kept)."""
+    carry = placement.carry
+    dependencies = [dependency.source() for dependency in placement.dependencies]
+    run_before = [repr(key) for key in placement.run_before]
     tree = ast.parse(carry.source)
     cls = _migration_class(tree)
     lines = carry.source.splitlines(keepends=True)

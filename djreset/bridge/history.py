@@ -1,0 +1,347 @@
+"""django_migrations: its rows, and Django's own checks of the history.
+
+The one home of ``MigrationRecorder`` in djreset.  Rows are deleted and
+inserted with plain SQL through Django's connection (identifiers quoted by
+Django), never through model ``delete()``: that would fire the project's
+``pre_delete``/``post_delete`` receivers on the Migration model, and those may
+need services (a cache, a queue) or write rows of their own.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Callable, Iterable
+
+from djreset import state
+from djreset.errors import Refused, StepFailed
+
+if TYPE_CHECKING:
+    from django.db.backends.base.base import BaseDatabaseWrapper
+    from django.db.migrations import Migration
+    from django.db.migrations.loader import MigrationLoader
+    from django.db.migrations.recorder import MigrationRecorder
+
+    from djreset.bridge import DjangoBridge
+
+Key = tuple[str, str]
+
+
+def recorder(bridge: "DjangoBridge", alias: str) -> "MigrationRecorder":
+    from django.db.migrations.recorder import MigrationRecorder
+
+    return MigrationRecorder(bridge.connection(alias))
+
+
+def _table(connection: "BaseDatabaseWrapper") -> str:
+    from django.db.migrations.recorder import MigrationRecorder
+
+    return connection.ops.quote_name(MigrationRecorder.Migration._meta.db_table)
+
+
+def recorded_names(bridge: "DjangoBridge", alias: str, labels: Iterable[str]) -> dict[str, set[str]]:
+    """Per app, the names of its rows in django_migrations."""
+    labels = list(labels)
+    found = recorder(bridge, alias)
+    rows = found.migration_qs.filter(app__in=labels).values_list("app", "name") if found.has_table() else []
+    recorded: dict[str, set[str]] = {label: set() for label in labels}
+    for app, name in rows:
+        recorded[app].add(name)
+    return recorded
+
+
+# -- reading and writing rows ---------------------------------------------------------
+
+
+def forget_statement(connection: "BaseDatabaseWrapper", labels: list[str]) -> tuple[str, list[str]]:
+    """The DELETE that forgets the listed apps' rows, quoted by Django."""
+    placeholders = ", ".join(["%s"] * len(labels))
+    return f"DELETE FROM {_table(connection)} WHERE {connection.ops.quote_name('app')} IN ({placeholders})", list(labels)
+
+
+def forget(bridge: "DjangoBridge", alias: str, labels: list[str], midway: Callable[[], None] = lambda: None) -> None:
+    """Delete the listed apps' rows in one transaction."""
+    from django.db import transaction
+
+    connection = bridge.connection(alias)
+    sql, params = forget_statement(connection, labels)
+    with transaction.atomic(using=alias), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        midway()
+    bridge.history_changed()
+
+
+def count_rows(bridge: "DjangoBridge", alias: str, labels: Iterable[str]) -> int:
+    return recorder(bridge, alias).migration_qs.filter(app__in=list(labels)).count()
+
+
+def _insert(connection: "BaseDatabaseWrapper", rows: Iterable[tuple[Any, ...]], with_ids: bool) -> None:
+    qn = connection.ops.quote_name
+    columns = ("id", "app", "name", "applied") if with_ids else ("app", "name", "applied")
+    sql = f"INSERT INTO {_table(connection)} ({', '.join(map(qn, columns))}) VALUES ({', '.join(['%s'] * len(columns))})"
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, list(rows))
+
+
+def record(bridge: "DjangoBridge", alias: str, keys: Iterable[Key]) -> None:
+    """Record migrations as applied now (inside the caller's transaction)."""
+    from django.utils import timezone
+
+    connection = bridge.connection(alias)
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    _insert(connection, [(app, name, now) for app, name in keys], with_ids=False)
+
+
+def all_rows(bridge: "DjangoBridge", alias: str) -> list[dict[str, Any]] | None:
+    """Every row of django_migrations, ids and timestamps included (None: no table)."""
+    found = recorder(bridge, alias)
+    if not found.has_table():
+        return None
+    return [
+        {"id": row.id, "app": row.app, "name": row.name, "applied": row.applied.isoformat()}
+        for row in found.migration_qs.order_by("id")
+    ]
+
+
+def replace_all_rows(bridge: "DjangoBridge", alias: str, rows: list[dict[str, Any]]) -> None:
+    """Put saved rows back exactly, ids included, in one transaction."""
+    from django.core.management.color import no_style
+    from django.db import transaction
+
+    connection = bridge.connection(alias)
+    found = recorder(bridge, alias)
+    found.ensure_schema()
+    ops = connection.ops
+    saved = [
+        (row["id"], row["app"], row["name"], ops.adapt_datetimefield_value(datetime.fromisoformat(row["applied"])))
+        for row in rows
+    ]
+    with transaction.atomic(using=alias):
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {_table(connection)}")
+        _insert(connection, saved, with_ids=True)
+        # Explicit ids leave PostgreSQL's sequence behind; Django knows the fix.
+        with connection.cursor() as cursor:
+            for statement in ops.sequence_reset_sql(no_style(), [found.Migration]):
+                cursor.execute(statement)
+    bridge.history_changed()
+
+
+# -- Django's checks -----------------------------------------------------------------
+
+
+def history_state(bridge: "DjangoBridge", alias: str) -> tuple[str | None, list[Key]]:
+    """Django's consistency check and ``migrate --check`` on one database:
+    (the inconsistency, or None; the unapplied migrations in plan order)."""
+    from django.db.migrations.exceptions import InconsistentMigrationHistory
+
+    executor = bridge.executor(alias)
+    try:
+        executor.loader.check_consistent_history(executor.connection)
+    except InconsistentMigrationHistory as exc:
+        return str(exc), []
+    plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    return None, [(m.app_label, m.name) for m, _ in plan]
+
+
+def history_problems(bridge: "DjangoBridge", alias: str) -> list[str]:
+    """An inconsistency, or every unapplied migration, one line each."""
+    inconsistent, unapplied = history_state(bridge, alias)
+    if inconsistent:
+        return [f"{alias}: {inconsistent}"]
+    return [f"{alias}: {app}.{name} is not applied" for app, name in unapplied]
+
+
+def pending_model_changes(bridge: "DjangoBridge") -> list[str]:
+    """What ``makemigrations --check`` would report, for every app (once per set of files)."""
+    loader = bridge.loader()
+    if bridge.pending_changes and bridge.pending_changes[0] is loader:
+        return bridge.pending_changes[1]
+    from django.apps import apps
+    from django.db.migrations.autodetector import MigrationAutodetector
+    from django.db.migrations.questioner import NonInteractiveMigrationQuestioner
+    from django.db.migrations.state import ProjectState
+
+    autodetector = MigrationAutodetector(
+        loader.project_state(), ProjectState.from_apps(apps), NonInteractiveMigrationQuestioner(dry_run=True)
+    )
+    changes = autodetector.changes(graph=loader.graph)
+    found = [f"{app}: {op.describe()}" for app, migrations in sorted(changes.items()) for m in migrations for op in m.operations]
+    bridge.pending_changes = (loader, found)
+    return found
+
+
+# -- the reset's names ---------------------------------------------------------------
+
+
+def disk_names(loader: "MigrationLoader", label: str) -> set[str]:
+    return {name for app, name in loader.disk_migrations if app == label}
+
+
+def new_names(bridge: "DjangoBridge", label: str) -> list[str]:
+    """The migrations a reset recorded for ``label``: from reset-history.json, else the files."""
+    on_disk = disk_names(bridge.loader(), label)
+    recorded = state.reset_apps(bridge.project).get(label, {}).get("new")
+    return [name for name in recorded if name in on_disk] if recorded else sorted(on_disk)
+
+
+def expected_names(bridge: "DjangoBridge", labels: Iterable[str]) -> dict[str, set[str]]:
+    """Per listed app, the migrations a reset must have recorded.
+
+    With reset-history.json, its "new" lists: migrations made after the reset
+    may still wait for migrate.  Without it, every migration on disk."""
+    recorded = state.reset_apps(bridge.project)
+    loader = bridge.loader()
+    names = {}
+    for label in labels:
+        entry = recorded.get(label)
+        names[label] = set(entry["new"]) if entry and entry.get("new") else disk_names(loader, label)
+    return names
+
+
+def switch_state(bridge: "DjangoBridge", label: str, rows: set[str]) -> str:
+    """'applied', 'pending' or 'unmigrated' for one app on one database; refuses otherwise."""
+    entry = state.reset_apps(bridge.project).get(label)
+    new = set(new_names(bridge, label))
+    replaced = set(entry["replaced"]) if entry else set()
+    if not rows:
+        return "unmigrated"
+    if new <= rows and not (rows & (replaced - new)):
+        return "applied"
+    if entry is None or replaced <= rows:
+        return "pending"
+    missing = sorted(replaced - rows)
+    raise Refused(
+        f"{label}: this database never applied {', '.join(label + '.' + m for m in missing)} of the old history; "
+        "deploy the release before the reset, run migrate, then apply the reset"
+    )
+
+
+# -- the swap: old rows out, new rows in ------------------------------------------------
+
+
+@dataclass
+class Swap:
+    """What rewrite-history does on one database."""
+
+    alias: str
+    states: dict[str, str]  # label → applied / pending / unmigrated
+    new: dict[str, list[str]] = field(default_factory=dict)  # pending label → its new migrations
+    rows: int = 0  # rows of the pending labels, deleted
+
+    @property
+    def labels(self) -> list[str]:
+        return list(self.new)
+
+    def describe_states(self) -> str:
+        return ", ".join(f"{label} {value}" for label, value in self.states.items())
+
+    def describe(self) -> str:
+        names = ", ".join(f"{label}.{name}" for label, names in self.new.items() for name in names)
+        return f"{self.alias}: delete {self.rows} rows of {', '.join(self.labels)} and record {names} (one transaction)"
+
+
+def plan_swap(bridge: "DjangoBridge", alias: str, labels: Iterable[str]) -> Swap:
+    labels = list(labels)
+    recorded = recorded_names(bridge, alias, labels)
+    states = {label: switch_state(bridge, label, recorded[label]) for label in labels}
+    pending = [label for label, value in states.items() if value == "pending"]
+    new = {label: new_names(bridge, label) for label in pending}
+    return Swap(alias, states, new, count_rows(bridge, alias, pending) if pending else 0)
+
+
+def swap(bridge: "DjangoBridge", planned: Swap, midway: Callable[[], None] = lambda: None) -> None:
+    """Forget the old rows and record the new ones, in one transaction; prove it holds, or roll back."""
+    from django.db import transaction
+
+    alias = planned.alias
+    connection = bridge.connection(alias)
+    loader = bridge.loader()
+    try:
+        with transaction.atomic(using=alias):
+            sql, params = forget_statement(connection, planned.labels)
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+            midway()
+            for label, names in planned.new.items():
+                for name in names:
+                    missing = missing_schema(bridge, alias, loader.disk_migrations[(label, name)])
+                    if missing:
+                        raise StepFailed(f"{alias}: {label}.{name} creates {', '.join(missing)}, missing in the database; nothing was recorded")
+            record(bridge, alias, [(label, name) for label, names in planned.new.items() for name in names])
+            bridge.history_changed()
+            # Migrations newer than the reset may stay unapplied: migrate runs them next.
+            inconsistent, unapplied = history_state(bridge, alias)
+            missed = [f"{app}.{name}" for app, name in unapplied if name in planned.new.get(app, ())]
+            if inconsistent or missed:
+                problem = inconsistent or f"still unapplied: {', '.join(missed)}"
+                raise StepFailed(f"{alias}: the new history does not hold ({problem}); nothing was recorded")
+    finally:
+        bridge.history_changed()
+
+
+def missing_schema(bridge: "DjangoBridge", alias: str, migration: "Migration") -> list[str]:
+    """Tables and columns a new migration creates that the database lacks.
+
+    What ``migrate --fake-initial`` checks (CreateModel tables, AddField
+    columns and many-to-many tables), against the project's final models:
+    after a reset the new migrations create exactly those.  One pass with
+    the app registry Django has already built.
+    """
+    from django.apps import apps
+    from django.db import router
+    from django.db.migrations.operations import AddField, CreateModel
+
+    connection = bridge.connection(alias)
+    introspection = connection.introspection
+    missing = []
+    with connection.cursor() as cursor:
+        tables = set(introspection.table_names(cursor))
+        for operation in migration.operations:
+            if not isinstance(operation, (CreateModel, AddField)):
+                continue
+            name = operation.name if isinstance(operation, CreateModel) else operation.model_name
+            model = apps.get_model(migration.app_label, name)
+            if model._meta.swapped:
+                model = apps.get_model(model._meta.swapped)
+            if not model._meta.can_migrate(connection) or not router.allow_migrate_model(alias, model):
+                continue
+            table = model._meta.db_table
+            if table not in tables:
+                missing.append(f"table {table}")
+            elif isinstance(operation, AddField):
+                missing += _missing_column(introspection, cursor, model, operation.name, tables)
+    return missing
+
+
+def _missing_column(introspection: Any, cursor: Any, model: Any, field_name: str, tables: set[str]) -> list[str]:
+    table, field = model._meta.db_table, model._meta.get_field(field_name)
+    if field.many_to_many:
+        through = field.remote_field.through._meta.db_table
+        return [] if through in tables else [f"table {through}"]
+    columns = {info.name for info in introspection.get_table_description(cursor, table)}
+    return [] if field.column in columns else [f"column {table}.{field.column}"]
+
+
+# -- migrate --fake-initial, made safe ------------------------------------------------------
+
+
+def soft_applied_initials(bridge: "DjangoBridge", alias: str, labels: Iterable[str]) -> list["Migration"]:
+    """The listed apps' unapplied migrations whose tables exist.
+
+    Django's own test (``MigrationExecutor.detect_soft_applied``, the one
+    ``migrate --fake-initial`` uses), without the history consistency check
+    that would stop on admin.0001 before anything is faked.
+    """
+    labels = set(labels)
+    executor = bridge.executor(alias)
+    plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    return [
+        migration
+        for migration, backwards in plan
+        if not backwards and migration.app_label in labels and executor.detect_soft_applied(None, migration)[0]
+    ]
+
+
+def record_one(bridge: "DjangoBridge", alias: str, key: Key) -> None:
+    record(bridge, alias, [key])
+    bridge.history_changed()

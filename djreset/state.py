@@ -1,0 +1,174 @@
+"""Every file djreset keeps in a project, read and written here.
+
+Next to reset.yaml (committed with the new migration files):
+
+* ``reset-history.json``: which migrations a reset replaced, and the new ones.
+  Deploy-time ``check-applied`` reads it to tell, from ``django_migrations``
+  alone, whether an environment still has to be switched to the new history.
+
+Under ``.djreset/`` in the project root (git-ignored, never committed):
+
+* ``journal.json`` and ``lock``: runs cut short, and one run at a time (safety/);
+* ``carry.json``: kept data migrations, from clean-files to makemigrations;
+* ``dropped/*.json``: facts about a dropped database, from drop-db to create-db;
+* ``measurements/``: what ``djreset measure`` found;
+* ``backups/`` (or ``backups.dir``): one folder per backup, see :class:`Backup`.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from djreset import __version__
+from djreset.errors import ConfigError, Refused
+
+if TYPE_CHECKING:
+    from djreset.config import Project
+
+RESET_HISTORY = "reset-history.json"
+MANIFEST = "manifest.json"
+
+
+# -- reset-history.json --------------------------------------------------------------
+
+
+def reset_history_path(project: "Project") -> Path:
+    return project.base_dir / RESET_HISTORY
+
+
+def load_reset_history(project: "Project") -> dict[str, Any] | None:
+    file = reset_history_path(project)
+    return json.loads(file.read_text()) if file.is_file() else None
+
+
+def reset_apps(project: "Project") -> dict[str, dict[str, list[str]]]:
+    """Per app reset so far: {"replaced": [...], "new": [...]}."""
+    return (load_reset_history(project) or {}).get("apps", {})
+
+
+def _save_reset_history(project: "Project", data: dict[str, Any]) -> None:
+    data["djreset"] = __version__
+    reset_history_path(project).write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+def record_replaced(project: "Project", app: str, names: list[str]) -> None:
+    """clean-files: these migrations of ``app`` are being replaced."""
+    data = load_reset_history(project) or {"apps": {}}
+    data["reset_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    data["apps"][app] = {"replaced": sorted(names), "new": []}
+    _save_reset_history(project, data)
+
+
+def record_new(project: "Project", app: str, names: list[str]) -> None:
+    """makemigrations: these are the migrations that replace them."""
+    data = load_reset_history(project) or {"apps": {}}
+    entry = data["apps"].setdefault(app, {"replaced": [], "new": []})
+    entry["new"] = sorted(names)
+    _save_reset_history(project, data)
+
+
+# -- .djreset/ -------------------------------------------------------------------------
+
+
+def journal_path(project: "Project") -> Path:
+    return project.state_dir / "journal.json"
+
+
+def lock_path(project: "Project") -> Path:
+    return project.state_dir / "lock"
+
+
+def carries_path(project: "Project") -> Path:
+    """Kept data migrations, saved by clean-files for makemigrations."""
+    return project.state_dir / "carry.json"
+
+
+def save_carries(project: "Project", carries: list[dict[str, Any]]) -> None:
+    path = carries_path(project)
+    if carries:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(carries))
+    else:
+        path.unlink(missing_ok=True)
+
+
+def load_carries(project: "Project") -> list[dict[str, Any]]:
+    path = carries_path(project)
+    return json.loads(path.read_text()) if path.is_file() else []
+
+
+def forget_carries(project: "Project") -> None:
+    carries_path(project).unlink(missing_ok=True)
+
+
+def dropped_facts_path(project: "Project", engine: str, alias: str, name: str) -> Path:
+    """Where drop-db leaves what create-db should bring back (they may run apart)."""
+    return project.state_dir / "dropped" / f"{engine}-{alias}-{Path(name).name}.json"
+
+
+def measurements_dir(project: "Project") -> Path:
+    return project.state_dir / "measurements"
+
+
+def saved_measurements(project: "Project", env: str) -> list[dict[str, Any]]:
+    folder = measurements_dir(project)
+    if not folder.is_dir():
+        return []
+    return sorted((json.loads(p.read_text()) for p in folder.glob(f"{env}-*.json")), key=lambda m: m["at"])
+
+
+def save_measurement(project: "Project", env: str, numbers: dict[str, Any]) -> None:
+    folder = measurements_dir(project)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{env}-{numbers['at'].replace(':', '')}.json").write_text(json.dumps(numbers, indent=2))
+
+
+# -- backups -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Backup:
+    """A complete backup: its folder and its manifest (written last)."""
+
+    folder: Path
+    manifest: dict[str, Any]
+
+    @property
+    def id(self) -> str:
+        return self.folder.name
+
+    def describe(self) -> str:
+        parts = ["files"] if self.manifest.get("files") else []
+        parts += [f"history:{alias}" for alias in self.manifest.get("history", {})]
+        parts += [f"database:{alias}" for alias in self.manifest.get("databases", {})]
+        reason = self.manifest.get("reason", "manual")
+        return f"{self.id}  {reason:<15}  ({', '.join(parts) or 'empty'})"
+
+
+def all_backups(project: "Project") -> list[Backup]:
+    """Complete backups, oldest first."""
+    found = []
+    if project.backup_dir.is_dir():
+        for folder in sorted(project.backup_dir.iterdir()):
+            manifest = folder / MANIFEST
+            if manifest.is_file():
+                found.append(Backup(folder, json.loads(manifest.read_text())))
+    return found
+
+
+def find_backup(project: "Project", backup_id: str | None, env: str, exclude: Backup | None = None) -> Backup:
+    """The backup named ``backup_id``, or the latest of ``env`` (not ``exclude``)."""
+    backups = [backup for backup in all_backups(project) if exclude is None or backup.id != exclude.id]
+    if backup_id:
+        for backup in backups:
+            if backup.id == backup_id:
+                return backup
+        raise ConfigError(f"no backup {backup_id!r} in {project.backup_dir} (see `djreset backups`)")
+    # Undo the last reset: a backup taken just before a restore is only chosen by name.
+    mine = [b for b in backups if b.manifest["env"] == env and b.manifest.get("reason") != "before restore"]
+    if not mine:
+        raise Refused(f"no backups of environment {env!r} in {project.backup_dir}")
+    return mine[-1]
