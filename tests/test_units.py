@@ -1,0 +1,190 @@
+"""Fast, in-process tests of the pure pieces: config loading, schema comparison,
+where carried data migrations go, and the runner's backup policy.
+
+The end-to-end tests drive the real CLI; these pin down the rules themselves.
+"""
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from djreset import recipe, steps  # noqa: F401 - importing steps registers them
+from djreset.bridge import schema
+from djreset.bridge.data_migrations import Carry, Dependency, place
+from djreset.config import StepCall, load
+from djreset.errors import ConfigError, StepFailed
+
+CONFIG = """\
+project: {settings: shop.settings}
+apps: [accounts, catalog]
+default_env: dev
+environments:
+  dev:
+    database: {engine: sqlite, name: db.sqlite3}
+    steps: [clean-files, {drop-db: {force: true}}, create-db, makemigrations, migrate]
+  staging:
+    extends: dev
+    database: {engine: postgresql, name: "${SHOP_DB:-shop}", port: "${SHOP_PORT:-5433}", password: "${SHOP_PW}"}
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "reset.yaml"
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+# -- config ------------------------------------------------------------------------------
+
+
+def test_config_builds_the_chosen_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    project = load(write(tmp_path, CONFIG))
+    dev = project.environment()
+    assert dev.name == "dev" and [call.name for call in dev.steps][:2] == ["clean-files", "drop-db"]
+    assert dev.steps[1].options == {"if_exists": True, "force": True}
+    assert dev.databases["default"].name == str(tmp_path / "db.sqlite3")
+    monkeypatch.setenv("SHOP_PW", "s3cret")
+    staging = project.environment("staging")
+    spec = staging.databases["default"]
+    assert (spec.engine, spec.name, spec.port) == ("postgresql", "shop", 5433)
+    assert spec.password == "s3cret" and "s3cret" not in repr(spec)
+    assert staging.steps == dev.steps  # extends: the parent's recipe
+
+
+def test_config_errors_name_the_line_and_key(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as error:
+        load(write(tmp_path, CONFIG.replace("clean-files,", "clean-file,")))
+    assert error.value.where.line == 7
+    assert "unknown step 'clean-file' (did you mean 'clean-files'?)" in str(error.value)
+
+
+def test_config_checks_every_environment_at_load(tmp_path: Path) -> None:
+    """An environment nobody chose is still checked whole (pass 1)."""
+    broken = CONFIG + "  other:\n    databases: {second: {engine: sqlite, name: x.sqlite3}}\n    steps: [migrate]\n"
+    with pytest.raises(ConfigError, match="databases must include the 'default' alias"):
+        load(write(tmp_path, broken))
+
+
+def test_config_variables_are_read_when_the_environment_is_chosen(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    project = load(write(tmp_path, CONFIG))  # SHOP_PW unset: fine until staging is chosen
+    monkeypatch.delenv("SHOP_PW", raising=False)
+    with pytest.raises(ConfigError, match=r"\$\{SHOP_PW\} is not set"):
+        project.environment("staging")
+
+
+# -- schema comparison ------------------------------------------------------------------------
+
+
+def table(columns: dict[str, str], constraints: dict[str, schema.Constraint]) -> schema.Table:
+    return schema.Table({name: schema.Column(name, kind, ()) for name, kind in columns.items()}, constraints)
+
+
+INDEX = schema.Constraint("index", ("status", "created_at"), (("type", "idx"),))
+
+
+def test_compare_a_renamed_index_is_a_warning_only() -> None:
+    live = {"orders": table({"id": "int", "status": "varchar"}, {"legacy_idx": INDEX})}
+    built = {"orders": table({"id": "int", "status": "varchar"}, {"orders_status_created": INDEX})}
+    diff = schema.compare(live, built)
+    assert diff.errors == []
+    assert diff.warnings == ["table orders: index (status, created_at) type idx is named legacy_idx live, orders_status_created by the migrations"]
+
+
+def test_compare_reports_structure_differences_as_errors() -> None:
+    live = {"orders": table({"id": "int", "status": "text"}, {})}
+    built = {"orders": table({"id": "int", "status": "varchar"}, {"orders_status_created": INDEX}), "lines": table({"id": "int"}, {})}
+    diff = schema.compare(live, built)
+    assert diff.errors == [
+        "table lines: missing in the live database",
+        "table orders: column status is text live, varchar by the migrations",
+        "table orders: index (status, created_at) type idx missing in the live database",
+    ]
+
+
+# -- where carried migrations go --------------------------------------------------------------
+
+
+def carry(app: str, migration: str, *, first: bool = False, dependencies: tuple = ()) -> Carry:
+    return Carry(app, f"{app}.{migration}", migration, "", (1,), first, dependencies)
+
+
+def test_two_kept_migrations_of_one_app_form_one_chain_after_its_last_new_migration() -> None:
+    placed = place([carry("dcim", "0003_seed"), carry("dcim", "0006_profiles")], {"dcim": ["0001_initial", "0002_initial"]})
+    assert [(p.name, p.dependencies) for p in placed] == [
+        ("0003_seed", (Dependency("dcim", "0002_initial"),)),
+        ("0004_profiles", (Dependency("dcim", "0003_seed"),)),
+    ]
+
+
+def test_an_extension_runs_before_the_first_new_migration_of_every_listed_app() -> None:
+    placed = place(
+        [carry("dcim", "0002_collation", first=True, dependencies=(("ipam", "0001_initial", None),)), carry("dcim", "0003_seed")],
+        {"dcim": ["0001_initial"], "ipam": ["0001_initial"], "users": []},
+    )
+    extension, seed = placed
+    assert extension.dependencies == ()  # nothing of a listed app can come first
+    assert extension.run_before == (("dcim", "0001_initial"), ("ipam", "0001_initial"))
+    assert seed.dependencies == (Dependency("dcim", "0001_initial"),)  # not on the extension: one leaf per app
+
+
+def test_a_carry_follows_another_app_carried_migration_and_keeps_outside_dependencies() -> None:
+    placed = place(
+        [
+            carry("catalog", "0004_seed"),
+            carry("orders", "0003_seed", dependencies=(("catalog", "0004_seed", None), ("auth", "0012_alter", None), ("accounts", "__first__", "AUTH_USER_MODEL"))),
+        ],
+        {"catalog": ["0001_initial"], "orders": ["0001_initial"], "accounts": ["0001_initial"]},
+    )
+    assert placed[1].dependencies == (
+        Dependency("orders", "0001_initial"),
+        Dependency("catalog", "0002_seed"),
+        Dependency("auth", "0012_alter"),
+        Dependency("accounts", "0001_initial"),
+    )
+
+
+def test_a_carry_needs_a_new_migration_to_follow() -> None:
+    with pytest.raises(StepFailed, match="kept, but seed got no new migration to follow"):
+        place([carry("seed", "0001_data")], {"seed": []})
+
+
+# -- the runner's backup policy ----------------------------------------------------------------
+
+
+def fake_run(*, dry: bool = False, enabled: bool = True, dump: bool = True) -> SimpleNamespace:
+    return SimpleNamespace(dry=dry, project=SimpleNamespace(backups_enabled=enabled, dump_database=dump))
+
+
+def calls(*names: str) -> list[StepCall]:
+    from djreset import registry
+
+    return [StepCall(name, registry.get(name).defaults(), None) for name in names]
+
+
+def planned(run: SimpleNamespace, *names: str) -> list[tuple[str, dict, bool]]:
+    return [(r.call.name, dict(r.call.options), r.number is None) for r in recipe.plan(run, calls(*names))]
+
+
+def test_the_automatic_backup_goes_before_the_first_destructive_step_and_dumps_a_dropped_database() -> None:
+    steps_ = planned(fake_run(), "clean-files", "drop-db", "create-db")
+    assert steps_[0] == ("backup", {"database": True, "reason": "before reset"}, True)
+    assert [name for name, _, _ in steps_[1:]] == ["clean-files", "drop-db", "create-db"]
+    keep = planned(fake_run(), "check", "verify", "clean-files", "rewrite-history")
+    assert keep[2] == ("backup", {"database": False, "reason": "before reset"}, True)
+
+
+def test_no_automatic_backup_in_a_dry_run_with_backups_off_or_after_an_explicit_backup() -> None:
+    for run, names in (
+        (fake_run(dry=True), ("clean-files",)),
+        (fake_run(enabled=False), ("clean-files",)),
+        (fake_run(), ("check-applied", "backup", "rewrite-history")),
+        (fake_run(), ("check", "verify")),
+    ):
+        assert all(not automatic for _, _, automatic in planned(run, *names))
+
+
+def test_a_restore_is_backed_up_first() -> None:
+    assert planned(fake_run(), "restore")[0] == ("backup", {"database": False, "reason": "before restore"}, True)
