@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from invoke import Context
 
     from djreset.bridge.data_migrations import Carry
+    from djreset.bridge.writer import NewFile
     from djreset.config import Environment, Project
     from djreset.registry import StepSpec
     from djreset.state import Backup
@@ -43,8 +44,10 @@ class RunState:
     steps_done: list[str] = field(default_factory=list)
     # clean-files ran: from here on a dry run predicts instead of reading the disk.
     files_cleaned: bool = False
-    # Kept data migrations, from clean-files to makemigrations.
+    # Kept data migrations, and the new migrations rendered before the old
+    # files went: from clean-files to makemigrations.
     carries: list["Carry"] | None = None
+    new_files: list["NewFile"] | None = None
     # alias → facts about a database drop-db dropped (create-db brings them back).
     dropped: dict[str, dict[str, Any]] = field(default_factory=dict)
 

@@ -6,10 +6,11 @@ Next to reset.yaml (committed with the new migration files):
   Deploy-time ``check-applied`` reads it to tell, from ``django_migrations``
   alone, whether an environment still has to be switched to the new history.
 
-Under ``.djreset/`` in the project root (git-ignored, never committed):
+Under ``.djreset/`` in the project root (never committed: djreset puts a
+``.gitignore`` in it the first time it writes there, so ``git status`` stays clean):
 
 * ``journal.json`` and ``lock``: runs cut short, and one run at a time (safety/);
-* ``carry.json``: kept data migrations, from clean-files to makemigrations;
+* ``pending.json``: the new migrations and kept data migrations, from clean-files to makemigrations;
 * ``dropped/*.json``: facts about a dropped database, from drop-db to create-db;
 * ``measurements/``: what ``djreset measure`` found;
 * ``backups/`` (or ``backups.dir``): one folder per backup, see :class:`Backup`.
@@ -73,35 +74,42 @@ def record_new(project: "Project", app: str, names: list[str]) -> None:
 # -- .djreset/ -------------------------------------------------------------------------
 
 
+def state_dir(project: "Project") -> Path:
+    """``.djreset/``, made on first use, with a .gitignore that keeps all of it out of git."""
+    folder = project.state_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    ignore = folder / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("# djreset's own files: journal, lock, backups, measurements\n*\n")
+    return folder
+
+
 def journal_path(project: "Project") -> Path:
     return project.state_dir / "journal.json"
 
 
 def lock_path(project: "Project") -> Path:
-    return project.state_dir / "lock"
+    """Taken by every run that changes something: it makes .djreset/ (and its .gitignore)."""
+    return state_dir(project) / "lock"
 
 
-def carries_path(project: "Project") -> Path:
-    """Kept data migrations, saved by clean-files for makemigrations."""
-    return project.state_dir / "carry.json"
+def pending_path(project: "Project") -> Path:
+    """The new migrations and kept data migrations, saved by clean-files for makemigrations."""
+    return project.state_dir / "pending.json"
 
 
-def save_carries(project: "Project", carries: list[dict[str, Any]]) -> None:
-    path = carries_path(project)
-    if carries:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(carries))
-    else:
-        path.unlink(missing_ok=True)
+def save_pending(project: "Project", pending: dict[str, Any]) -> None:
+    state_dir(project)
+    pending_path(project).write_text(json.dumps(pending))
 
 
-def load_carries(project: "Project") -> list[dict[str, Any]]:
-    path = carries_path(project)
-    return json.loads(path.read_text()) if path.is_file() else []
+def load_pending(project: "Project") -> dict[str, Any] | None:
+    path = pending_path(project)
+    return json.loads(path.read_text()) if path.is_file() else None
 
 
-def forget_carries(project: "Project") -> None:
-    carries_path(project).unlink(missing_ok=True)
+def forget_pending(project: "Project") -> None:
+    pending_path(project).unlink(missing_ok=True)
 
 
 def dropped_facts_path(project: "Project", engine: str, alias: str, name: str) -> Path:
@@ -121,6 +129,7 @@ def saved_measurements(project: "Project", env: str) -> list[dict[str, Any]]:
 
 
 def save_measurement(project: "Project", env: str, numbers: dict[str, Any]) -> None:
+    state_dir(project)
     folder = measurements_dir(project)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / f"{env}-{numbers['at'].replace(':', '')}.json").write_text(json.dumps(numbers, indent=2))

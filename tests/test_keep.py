@@ -92,7 +92,7 @@ def test_outside_app_depending_on_a_removed_migration_is_refused(target: Target)
 
     result = target.djreset("reset", "--env", "keep", "--yes")
     assert result.code == 1, result.text
-    assert "reports.0001_initial depends on catalog.0003_seed_categories, which the reset removes: add 'reports' to apps" in result.out
+    assert "reports.0001_initial depends on catalog.0003_seed_categories, which the reset removes: add 'reports' to apps" in result.text
     assert_unchanged(target, files, database)
 
 

@@ -15,7 +15,7 @@ from djreset import recipe, steps  # noqa: F401 - importing steps registers them
 from djreset.bridge import schema
 from djreset.bridge.data_migrations import Carry, Dependency, place
 from djreset.config import StepCall, load
-from djreset.errors import ConfigError, StepFailed
+from djreset.errors import ConfigError
 
 CONFIG = """\
 project: {settings: shop.settings}
@@ -146,9 +146,9 @@ def test_a_carry_follows_another_app_carried_migration_and_keeps_outside_depende
     )
 
 
-def test_a_carry_needs_a_new_migration_to_follow() -> None:
-    with pytest.raises(StepFailed, match="kept, but seed got no new migration to follow"):
-        place([carry("seed", "0001_data")], {"seed": []})
+def test_a_carry_in_an_app_without_models_becomes_its_first_migration() -> None:
+    (placed,) = place([carry("seed", "0003_data", dependencies=(("catalog", "0002_x", None),))], {"seed": [], "catalog": ["0001_initial"]})
+    assert (placed.name, placed.dependencies) == ("0001_data", (Dependency("catalog", "0001_initial"),))
 
 
 # -- the runner's backup policy ----------------------------------------------------------------

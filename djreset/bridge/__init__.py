@@ -53,6 +53,8 @@ class DjangoBridge:
         self.pending_changes: tuple["MigrationLoader", list[str]] | None = None
         # alias → (tables, snapshot) of the live schema, until a step may have changed it.
         self.live_snapshots: dict[str, tuple[frozenset[str], Any]] = {}
+        # graphs.predict's answers, per kept data migrations: (loader, labels, the reset graph).
+        self.predictions: dict[tuple[Any, ...], tuple[Any, ...]] = {}
 
     # -- setup ---------------------------------------------------------------
 
@@ -179,6 +181,7 @@ class DjangoBridge:
         importlib.invalidate_caches()
         self._loaders.clear()
         self._packages.clear()
+        self.predictions.clear()
 
     def history_changed(self) -> None:
         """django_migrations was written: loaders that read it are stale."""

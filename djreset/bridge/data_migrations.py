@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, NamedTuple
 
-from djreset.errors import Refused, StepFailed
+from djreset.errors import Refused
 
 if TYPE_CHECKING:
     from django.db.migrations.loader import MigrationLoader
@@ -41,9 +41,9 @@ class SpecialOperation:
     def key(self) -> str:
         return f"{self.origin}:{self.index}"
 
-    def describe(self, root: Path) -> str:
+    def describe(self, root: Path | None = None) -> str:
         try:
-            where = self.file.relative_to(root)
+            where = self.file.relative_to(root) if root else self.file
         except ValueError:
             where = self.file
         return f"{where}:{self.line}: {self.app}.{self.migration} operation {self.index}: {self.kind}"
@@ -111,16 +111,53 @@ def undecided_message(operations: list[SpecialOperation], root: Path) -> str:
     snippet = "data_migrations:\n  keep: [" + ", ".join(origins) + "]   # or drop: [...]; 'app.migration:N' for one operation"
     return (
         f"{len(operations)} operation(s) in the listed apps cannot be re-created by makemigrations:\n{listed}\n"
-        f"Say in reset.yaml what to do with each, e.g.\n{snippet}"
+        f"Say in reset.yaml what to do with each, e.g.\n{snippet}\n(`djreset init --force` drafts every decision with its reason)"
     )
 
 
-def decided(loader: "MigrationLoader", labels: Iterable[str], policy: "DataMigrationPolicy", root: Path) -> tuple[list[SpecialOperation], list["Carry"]]:
-    """Every special operation and the carries they make; refuses while one has no decision."""
+def carries_state(operation: Any) -> bool:
+    """Does ``operation`` change the migration state?  Then the new initial
+    migration already holds what it did, and carrying it would do it twice."""
+    from django.db.migrations.operations import RunSQL, SeparateDatabaseAndState
+
+    return isinstance(operation, SeparateDatabaseAndState) or (isinstance(operation, RunSQL) and bool(operation.state_operations))
+
+
+def undecidable(loader: "MigrationLoader", operations: list[SpecialOperation], policy: "DataMigrationPolicy") -> list[SpecialOperation]:
+    """Kept operations that cannot be carried: those that change the state."""
+    return [
+        op for op in operations
+        if decision(op, policy) == "keep" and carries_state(loader.disk_migrations[(op.app, op.migration)].operations[op.index - 1])
+    ]
+
+
+def undecidable_message(operations: list[SpecialOperation], root: Path | None) -> str:
+    listed = "\n".join(f"  {op.describe(root)}" for op in operations)
+    return (
+        f"{len(operations)} kept operation(s) cannot be carried: their state changes are part of the new initial "
+        f"migration, so carrying them would make them twice:\n{listed}\n"
+        "Move them to data_migrations.drop (or move their database operations into a RunSQL of their own first)"
+    )
+
+
+def decision_problems(loader: "MigrationLoader", labels: Iterable[str], policy: "DataMigrationPolicy", root: Path) -> tuple[list[SpecialOperation], list[str]]:
+    """Every special operation, and every reason the decisions cannot be carried out (all of them, at once)."""
     operations = find(loader, labels)
+    problems = []
     undecided = [op for op in operations if decision(op, policy) is None]
     if undecided:
-        raise Refused(undecided_message(undecided, root))
+        problems.append(undecided_message(undecided, root))
+    stuck = undecidable(loader, operations, policy)
+    if stuck:
+        problems.append(undecidable_message(stuck, root))
+    return operations, problems
+
+
+def decided(loader: "MigrationLoader", labels: Iterable[str], policy: "DataMigrationPolicy", root: Path) -> tuple[list[SpecialOperation], list["Carry"]]:
+    """Every special operation and the carries they make; refuses while one has no decision or cannot be carried."""
+    operations, problems = decision_problems(loader, labels, policy, root)
+    if problems:
+        raise Refused("\n".join(problems))
     return operations, plan_carries(loader, operations, policy)
 
 
@@ -148,14 +185,12 @@ class Carry:
 
 
 def plan_carries(loader: "MigrationLoader", operations: list[SpecialOperation], policy: "DataMigrationPolicy") -> list[Carry]:
+    stuck = undecidable(loader, operations, policy)
+    if stuck:
+        raise Refused(undecidable_message(stuck, None))
     kept: dict[tuple[str, str], list[SpecialOperation]] = {}
     for op in operations:
         if decision(op, policy) == "keep":
-            if op.kind == "SeparateDatabaseAndState":
-                raise Refused(
-                    f"{op.key}: a SeparateDatabaseAndState cannot be carried (its state operations are part of the "
-                    "new initial migration); drop it, or move its database operations into a RunSQL first"
-                )
             kept.setdefault((op.app, op.migration), []).append(op)
     carries = []
     for (app, name), ops in sorted(kept.items()):
@@ -220,6 +255,8 @@ def place(carries: Iterable[Carry], new_names: dict[str, list[str]]) -> list[Pla
     * A carry of django.contrib.postgres operations only (CreateExtension,
       CreateCollation...) runs before the first new migration of every listed
       app: any of them may use what it creates.
+    * In an app without models (no new migration), the first carried
+      migration is the app's first migration.
     """
     carries = list(carries)
     names = _carried_names(carries, new_names)
@@ -227,7 +264,8 @@ def place(carries: Iterable[Carry], new_names: dict[str, list[str]]) -> list[Pla
     placements, previous = [], {}
     for carry in carries:
         chain_key = (carry.app, carry.run_first)
-        own = previous.get(chain_key) or (None if carry.run_first else new_names[carry.app][-1])
+        made = new_names.get(carry.app) or []
+        own = previous.get(chain_key) or (made[-1] if made and not carry.run_first else None)
         others = _outside_dependencies(carry, new_names, carried_as)
         dependencies = ([Dependency(carry.app, own)] if own else []) + others
         run_before = tuple((label, made[0]) for label, made in sorted(new_names.items()) if made) if carry.run_first else ()
@@ -242,10 +280,8 @@ def _carried_names(carries: list[Carry], new_names: dict[str, list[str]]) -> dic
     names = {}
     for carry in carries:
         made = new_names.get(carry.app) or []
-        if not made:
-            raise StepFailed(f"{carry.origin}: kept, but {carry.app} got no new migration to follow")
         if carry.app not in numbers:
-            numbers[carry.app] = max(int(name[:4]) for name in made if name[:4].isdigit())
+            numbers[carry.app] = max((int(name[:4]) for name in made if name[:4].isdigit()), default=0)
         numbers[carry.app] += 1
         names[carry.origin] = carried_name(carry, numbers[carry.app])
     return names

@@ -2,15 +2,19 @@
 
 Everything here works in memory on Django's own classes (MigrationLoader,
 MigrationGraph, MigrationAutodetector, MigrationExecutor), so djreset can check
-and verify a reset before it deletes a single file.
+and verify a reset before it deletes a single file.  The graph after the reset
+is built by Django's own loader over the migrations it will have (the other
+apps' as on disk, the listed apps' new ones, the carried ones), so it fails
+exactly where ``migrate`` would: a missing node, a cycle, two leaves in an app.
 """
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterable
 
 from djreset.bridge import data_migrations
+from djreset.errors import StepFailed
 
 if TYPE_CHECKING:
     from django.db.migrations import Migration
@@ -27,26 +31,105 @@ class ResetGraph:
     """The listed apps' migrations as they will be after the reset."""
 
     new: dict[str, list["Migration"]]  # label → its new migrations, in order
-    # Migrations outside the listed apps that depend on a listed app's
-    # migration the reset removes: (dependent, dependency).
-    broken: list[tuple[Key, Key]]
+    # Migrations outside the listed apps that name a listed app's migration
+    # the reset removes: (dependent, the removed one, "depends on" / "runs before").
+    broken: list[tuple[Key, Key, str]]
     # Kept data migrations, carried: (migration, runs before the initial ones).
     carried: list[tuple["Migration", bool]]
+    # What makemigrations would write into apps that are not listed: label → operations.
+    outside: dict[str, list[str]] = field(default_factory=dict)
+    # Why the graph after the reset would not load or migrate (Django's own words).
+    problems: list[str] = field(default_factory=list)
 
     def new_names(self) -> dict[str, list[str]]:
         return {label: [migration.name for migration in migrations] for label, migrations in self.new.items()}
 
+    def refusals(self) -> list[str]:
+        """Why this reset cannot go ahead, one message each, with the fix."""
+        found = [
+            f"{app}.{name} {how} {target[0]}.{target[1]}, which the reset removes: add {app!r} to apps"
+            for (app, name), target, how in self.broken
+        ]
+        found += [
+            f"the listed apps' models need a new migration in {app}, which is not listed ({'; '.join(operations)}): "
+            f"run `manage.py makemigrations {app}` and migrate first, or add {app!r} to apps"
+            for app, operations in sorted(self.outside.items())
+        ]
+        return found + self.problems
+
 
 def predict(bridge: "DjangoBridge", labels: Iterable[str], carries: Iterable["data_migrations.Carry"] = ()) -> ResetGraph:
-    """The migrations makemigrations will write once the listed apps' files are
-    gone, with the kept data migrations carried where :func:`data_migrations.place` says."""
-    labels = set(labels)
+    """The migrations the reset will write once the listed apps' files are
+    gone, with the kept data migrations carried where :func:`data_migrations.place`
+    says, and the whole graph after the reset checked as ``migrate`` loads it."""
+    labels, carries = set(labels), tuple(carries)
     loader = bridge.loader()
-    new = _new_migrations(loader, labels)
+    cached = bridge.predictions.get(carries)
+    if cached is not None and cached[0] is loader and cached[1] == labels:
+        return cached[2]
+    new, outside = _new_migrations(loader, labels)
     names = {label: [migration.name for migration in migrations] for label, migrations in new.items()}
-    carries = list(carries)
     carried = _carried(loader, data_migrations.place(carries, names)) if carries else []
-    return ResetGraph(new, _broken(loader, labels, names), carried)
+    reset = ResetGraph(new, _broken(loader, labels, names, carried), carried, outside)
+    if not reset.broken:
+        reset.problems = graph_problems(loader, labels, reset)
+    bridge.predictions[carries] = (loader, labels, reset)
+    return reset
+
+
+def after_reset_loader(loader: "MigrationLoader", labels: set[str], reset: ResetGraph) -> "MigrationLoader":
+    """Django's MigrationLoader over the migrations there will be after the reset."""
+    from django.db.migrations.loader import MigrationLoader
+
+    migrations = {key: migration for key, migration in loader.disk_migrations.items() if key[0] not in labels}
+    for label, made in reset.new.items():
+        migrations.update(((label, migration.name), as_written(migration)) for migration in made)
+    migrations.update(((migration.app_label, migration.name), migration) for migration, _ in reset.carried)
+
+    class AfterReset(MigrationLoader):
+        def load_disk(self) -> None:  # the files as they will be, not as they are
+            self.disk_migrations = migrations
+            self.migrated_apps = set(loader.migrated_apps) | labels
+            self.unmigrated_apps = set(loader.unmigrated_apps) - labels
+
+    after = AfterReset(None, ignore_no_migrations=True, load=False)
+    after.build_graph()
+    return after
+
+
+def as_written(migration: "Migration") -> "Migration":
+    """A new migration as its file will load: the autodetector's ("__setting__",
+    "AUTH_USER_MODEL") is written as swappable_dependency(settings.AUTH_USER_MODEL)."""
+    from django.conf import settings
+    from django.db.migrations import swappable_dependency
+
+    loaded = copy.copy(migration)
+    loaded.dependencies = [
+        swappable_dependency(getattr(settings, dependency[1])) if dependency[0] == "__setting__" else dependency
+        for dependency in migration.dependencies
+    ]
+    return loaded
+
+
+def graph_problems(loader: "MigrationLoader", labels: set[str], reset: ResetGraph) -> list[str]:
+    """What ``migrate`` would stop on after the reset: the graph does not load, or an app has two leaves."""
+    from django.db.migrations.exceptions import CircularDependencyError, NodeNotFoundError
+
+    try:
+        after = after_reset_loader(loader, labels, reset)
+    except (NodeNotFoundError, CircularDependencyError, ValueError) as exc:
+        return [f"the migration graph after the reset would not load: {type(exc).__name__}: {exc}"]
+    found = conflicts(after)
+    return [f"after the reset: {found}"] if found else []
+
+
+def conflicts(loader: "MigrationLoader") -> str | None:
+    """Several leaf nodes in one app, in the words ``migrate`` and ``makemigrations`` use."""
+    found = loader.detect_conflicts()
+    if not found:
+        return None
+    names = "; ".join(f"{', '.join(sorted(names))} in {app}" for app, names in sorted(found.items()))
+    return f"Conflicting migrations detected; multiple leaf nodes in the migration graph: ({names})"
 
 
 def _graph_without(loader: "MigrationLoader", labels: set[str]) -> "MigrationGraph":
@@ -64,33 +147,45 @@ def _graph_without(loader: "MigrationLoader", labels: set[str]) -> "MigrationGra
     return graph
 
 
-def _new_migrations(loader: "MigrationLoader", labels: set[str]) -> dict[str, list["Migration"]]:
-    """What the autodetector writes for the listed apps when they have no migrations."""
+def _new_migrations(loader: "MigrationLoader", labels: set[str]) -> tuple[dict[str, list["Migration"]], dict[str, list[str]]]:
+    """What the autodetector writes for the listed apps when they have no
+    migrations; and what it would write into other apps (label → operations)."""
+    changes = autodetect(loader, _graph_without(loader, labels), labels)
+    outside = {app: [op.describe() for m in made for op in m.operations] for app, made in changes.items() if app not in labels}
+    return {label: changes.get(label, []) for label in sorted(labels)}, outside
+
+
+def autodetect(loader: "MigrationLoader", graph: "MigrationGraph", labels: set[str]) -> dict[str, list["Migration"]]:
+    """``makemigrations LABEL...`` in memory: Django's autodetector over ``graph``, named as it names them."""
     from django.apps import apps
     from django.db.migrations.autodetector import MigrationAutodetector
     from django.db.migrations.questioner import NonInteractiveMigrationQuestioner
     from django.db.migrations.state import ProjectState
 
-    graph = _graph_without(loader, labels)
     from_state = graph.make_state(nodes=graph.leaf_nodes(), at_end=True, real_apps=loader.unmigrated_apps)
     autodetector = MigrationAutodetector(
         from_state,
         ProjectState.from_apps(apps),
         NonInteractiveMigrationQuestioner(specified_apps=labels, dry_run=True),
     )
-    changes = autodetector.changes(graph=graph, trim_to_apps=labels, convert_apps=labels)
-    return {label: changes.get(label, []) for label in sorted(labels)}
+    return autodetector.changes(graph=graph, trim_to_apps=labels, convert_apps=labels)
 
 
-def _broken(loader: "MigrationLoader", labels: set[str], new_names: dict[str, list[str]]) -> list[tuple[Key, Key]]:
-    """Outside migrations that name a listed app's node the reset removes."""
+def _broken(
+    loader: "MigrationLoader", labels: set[str], new_names: dict[str, list[str]], carried: list[tuple["Migration", bool]]
+) -> list[tuple[Key, Key, str]]:
+    """Outside migrations that name a listed app's node the reset removes
+    (as a dependency or in run_before)."""
+    after = {(label, name) for label, names in new_names.items() for name in names}
+    after |= {(migration.app_label, migration.name) for migration, _ in carried}
     broken = []
-    for key, migration in loader.disk_migrations.items():
+    for key, migration in sorted(loader.disk_migrations.items()):
         if key[0] in labels:
             continue
-        for app, name in migration.dependencies:
-            if app in labels and name not in ("__first__", "__latest__") and name not in new_names.get(app, ()):
-                broken.append((key, (app, name)))
+        named = [(dependency, "depends on") for dependency in migration.dependencies]
+        for (app, name), how in named + [(child, "runs before") for child in migration.run_before]:
+            if app in labels and name not in ("__first__", "__latest__") and (app, name) not in after:
+                broken.append((key, (app, name), how))
     return broken
 
 
@@ -149,3 +244,36 @@ def create_from_models(bridge: "DjangoBridge", alias: str, carried: list[tuple["
         for model in bridge.migratable_models(alias, auto_created=False):
             editor.create_model(model)
     run([migration for migration, first in carried if not first])
+
+
+def try_carried(bridge: "DjangoBridge", alias: str, carried: list[tuple["Migration", bool]]) -> list[tuple["Migration", str]]:
+    """Build the new schema on the empty database ``alias`` and run every carried
+    migration on it, each on its own: those that fail, each with its error."""
+    from django.apps import apps
+    from django.db.migrations.state import ProjectState
+
+    connection = bridge.connection(alias)
+    state = ProjectState.from_apps(apps)
+    failures: list[tuple["Migration", str]] = []
+
+    def attempt(migration: "Migration") -> None:
+        nonlocal state
+        try:
+            with connection.schema_editor(atomic=migration.atomic) as editor:
+                state = migration.apply(state, editor)
+        except Exception as exc:  # the project's own code: any error is the answer
+            failures.append((migration, f"{type(exc).__name__}: {exc}".strip()))
+
+    for migration, first in carried:
+        if first:
+            attempt(migration)
+    try:
+        create_from_models(bridge, alias, [])
+    except Exception as exc:
+        if failures:  # a failed extension or collation explains it
+            return failures
+        raise StepFailed(f"cannot build the new schema on a scratch database: {type(exc).__name__}: {exc}") from None
+    for migration, first in carried:
+        if not first:
+            attempt(migration)
+    return failures

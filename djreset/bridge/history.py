@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from djreset import state
+from djreset.bridge.graphs import conflicts
 from djreset.errors import Refused, StepFailed
 
 if TYPE_CHECKING:
@@ -130,11 +131,15 @@ def replace_all_rows(bridge: "DjangoBridge", alias: str, rows: list[dict[str, An
 
 
 def history_state(bridge: "DjangoBridge", alias: str) -> tuple[str | None, list[Key]]:
-    """Django's consistency check and ``migrate --check`` on one database:
-    (the inconsistency, or None; the unapplied migrations in plan order)."""
+    """What ``migrate --check`` finds on one database, as it finds it: several
+    leaf nodes in an app, an inconsistent history, or the unapplied migrations
+    (the problem, or None; the unapplied migrations in plan order)."""
     from django.db.migrations.exceptions import InconsistentMigrationHistory
 
     executor = bridge.executor(alias)
+    conflicting = conflicts(executor.loader)
+    if conflicting:
+        return conflicting, []
     try:
         executor.loader.check_consistent_history(executor.connection)
     except InconsistentMigrationHistory as exc:

@@ -144,7 +144,7 @@ def _restore_reset_history(run: "Run", backup: Backup) -> None:
         run.actions.do(f"restore {run.relative(path)}", lambda: path.write_text(saved))
     # Kept data migrations staged by an interrupted clean-files are stale now.
     if not run.actions.dry:
-        state.forget_carries(run.project)
+        state.forget_pending(run.project)
 
 
 def _restore_history(run: "Run", alias: str, rows: list[dict[str, Any]]) -> None:

@@ -1,13 +1,21 @@
-"""check: refuse a keep-the-database reset that would lose something (runs first, and in plan)."""
+"""check: refuse a keep-the-database reset that would lose something (runs first, and in plan).
+
+Everything that would make a later step fail is found here, before anything
+changes, and all of it in one run: models ahead of their migrations, unapplied
+migrations, an app outside the list tied to a migration the reset removes, a
+graph after the reset that Django would not load, data migrations without a
+decision or that cannot be carried, and kept ones that fail on the new history
+(each is run on a scratch database).
+"""
 from __future__ import annotations
 
 from djreset.bridge import data_migrations, graphs, history
-from djreset.errors import Refused
+from djreset.errors import Refused, StepFailed
 from djreset.registry import step
 from djreset.run import Run
 
 
-def _problems(run: Run) -> tuple[list[str], list[data_migrations.SpecialOperation]]:
+def _database_problems(run: Run) -> list[str]:
     problems: list[str] = []
     changes = history.pending_model_changes(run.django)
     if changes:
@@ -16,20 +24,51 @@ def _problems(run: Run) -> tuple[list[str], list[data_migrations.SpecialOperatio
         unapplied = history.history_problems(run.django, alias)
         if unapplied:
             problems.append("the database is not fully migrated (migrate first; these would be lost):\n" + "\n".join(f"    {u}" for u in unapplied))
-    reset = graphs.predict(run.django, run.apps)
-    for (app, name), (dep_app, dep_name) in reset.broken:
-        problems.append(f"{app}.{name} depends on {dep_app}.{dep_name}, which the reset removes: add {app!r} to apps")
-    operations = data_migrations.find(run.django.loader(), run.apps)
-    undecided = [op for op in operations if data_migrations.decision(op, run.project.data_migrations) is None]
-    if undecided:
-        problems.append(data_migrations.undecided_message(undecided, run.project.root))
+    return problems
+
+
+def _unmigrated_apps(run: Run) -> list[str]:
+    """Listed apps whose tables were made without migrations: there is no history to keep."""
+    loader = run.django.loader()
+    return [
+        f"{label} has no migrations (its tables were made without them): remove {label!r} from apps, or give it "
+        f"migrations first (manage.py makemigrations {label}; manage.py migrate {label} --fake-initial)"
+        for label in run.apps
+        if label in loader.unmigrated_apps and run.django.migratable_models(run.aliases[0], [label])
+    ]
+
+
+def _failing_carries(run: Run, reset: graphs.ResetGraph, carries: list[data_migrations.Carry]) -> list[str]:
+    """Each kept data migration, run on a scratch database built as the reset will build it."""
+    origins = {(migration.app_label, migration.name): carry.origin for (migration, _), carry in zip(reset.carried, carries)}
+    failures: list[str] = []
+    for alias in run.aliases:
+        with run.scratch_database(alias) as scratch:
+            for migration, error in graphs.try_carried(run.django, scratch, reset.carried):
+                failures.append(f"kept data migration {origins[(migration.app_label, migration.name)]} fails on the new "
+                                f"history ({alias}): {error}; fix its code, or move it to data_migrations.drop")
+    return failures
+
+
+def _reset_problems(run: Run) -> tuple[list[str], list[data_migrations.SpecialOperation]]:
+    loader = run.django.loader()
+    operations, problems = data_migrations.decision_problems(loader, run.apps, run.project.data_migrations, run.project.root)
+    carries = [] if problems else data_migrations.plan_carries(loader, operations, run.project.data_migrations)
+    reset = graphs.predict(run.django, run.apps, carries)
+    problems = reset.refusals() + _unmigrated_apps(run) + problems
+    if not problems and reset.carried:
+        problems += _failing_carries(run, reset, carries)
     return problems, operations
 
 
 @step("check", changes_schema=False)
 def check(run: Run) -> None:
     """Refuse a keep-the-database reset that would lose something (runs in plan too)."""
-    problems, operations = _problems(run)
+    try:
+        problems, operations = _reset_problems(run)
+    except StepFailed as failure:
+        problems, operations = [str(failure)], []
+    problems = _database_problems(run) + problems
     if problems:
         for problem in problems:
             run.out.info(f"✗ {problem}")

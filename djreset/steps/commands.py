@@ -4,9 +4,9 @@ from __future__ import annotations
 import shlex
 
 from djreset import state
-from djreset.bridge import data_migrations, graphs, history
+from djreset.bridge import data_migrations, graphs, history, writer
 from djreset.bridge.packages import migration_files, migration_names
-from djreset.errors import StepFailed
+from djreset.errors import Refused, StepFailed
 from djreset.registry import step
 from djreset.run import Run
 
@@ -25,16 +25,40 @@ def _names_on_disk(run: Run) -> dict[str, set[str]]:
     return found
 
 
-def _pending_carries(run: Run) -> list[data_migrations.Carry]:
-    if run.state.carries is not None:
-        return run.state.carries
-    return [data_migrations.Carry.from_json(item) for item in state.load_carries(run.project)]
+def _pending(run: Run) -> tuple[list[writer.NewFile] | None, list[data_migrations.Carry]]:
+    """What clean-files rendered and kept, in this process or saved by an earlier one (None: clean-files did not run)."""
+    if run.state.new_files is not None:
+        return run.state.new_files, run.state.carries or []
+    saved = state.load_pending(run.project)
+    if saved is None:
+        return None, []
+    on_disk = {label: names for label, names in _names_on_disk(run).items() if names}
+    if on_disk:
+        raise StepFailed(f"clean-files saved new migrations in {state.pending_path(run.project)}, but {', '.join(on_disk)} "
+                         "still have migration files: run clean-files again, or restore")
+    files = [writer.NewFile.from_json(item) for item in saved["new"]]
+    return files, [data_migrations.Carry.from_json(item) for item in saved["carries"]]
 
 
-def write_carries(run: Run, new_names: dict[str, list[str]]) -> dict[str, list[str]]:
+def _detect(run: Run) -> list[writer.NewFile]:
+    """What ``makemigrations LABEL...`` would write now, from the files on disk."""
+    labels = set(run.apps)
+    loader = run.django.loader()
+    conflicting = graphs.conflicts(loader)
+    if conflicting:
+        raise StepFailed(conflicting)
+    changes = graphs.autodetect(loader, loader.graph, labels)
+    outside = sorted(app for app in changes if app not in labels)
+    if outside:
+        raise Refused(f"the listed apps' models need new migrations in {', '.join(outside)}, which are not listed: "
+                      f"run `manage.py makemigrations {' '.join(outside)}` first, or add them to apps")
+    return writer.render({label: changes.get(label, []) for label in run.apps})
+
+
+def write_carries(run: Run, carries: list[data_migrations.Carry], new_names: dict[str, list[str]]) -> dict[str, list[str]]:
     """Write each kept data migration where data_migrations.place puts it."""
     written: dict[str, list[str]] = {label: [] for label in new_names}
-    for placement in data_migrations.place(_pending_carries(run), new_names):
+    for placement in data_migrations.place(carries, new_names):
         carry = placement.carry
         package = run.django.migrations_package(carry.app)
         path = (package.directory or run.project.root / carry.app / "migrations") / f"{placement.name}.py"
@@ -44,40 +68,34 @@ def write_carries(run: Run, new_names: dict[str, list[str]]) -> dict[str, list[s
             lambda p=path, s=source: p.write_text(s),
         )
         written[carry.app].append(placement.name)
-    if not run.dry:
-        state.forget_carries(run.project)
     return written
 
 
-def _predict_writes(run: Run) -> None:
-    """A dry run after clean-files: the old files are still on disk; show what makemigrations will write."""
-    predicted = graphs.predict(run.django, run.apps)
-    for label, migrations in predicted.new.items():
-        package = run.django.migrations_package(label)
-        folder = run.relative(package.directory) if package.directory else f"{label}/migrations"
-        for migration in migrations:
-            run.actions.do(f"write {folder}/{migration.name}.py ({len(migration.operations)} operations)")
-    write_carries(run, predicted.new_names())
+def _write_new(run: Run, files: list[writer.NewFile]) -> dict[str, list[str]]:
+    """Write the new migrations (Django's writer, then its formatters); label → names."""
+    names: dict[str, list[str]] = {label: [] for label in run.apps}
+    for file in files:
+        run.actions.do(f"write {run.relative(file.path)} ({file.operations} operations)", lambda f=file: writer.write(f))
+        names[file.app].append(file.name)
+    if not run.dry:
+        writer.run_formatters(file.path for file in files)
+    return names
 
 
 @step("makemigrations", changes_schema=False)
 def makemigrations(run: Run) -> None:
-    """Write the listed apps' migrations (after clean-files: one initial migration each, plus kept data migrations)."""
+    """Write the listed apps' migrations with Django's own autodetector and writer, as makemigrations
+    would (after clean-files: one initial migration each, plus the kept data migrations); the
+    project's own makemigrations command is not run."""
     labels = list(run.apps)
     run.django.forget_migration_modules(labels)
+    files, carries = _pending(run)
+    new_names = _write_new(run, files if files is not None else _detect(run))
+    carried = write_carries(run, carries, new_names)
+    run.django.forget_migration_modules(labels)
     if run.dry:
-        if run.state.files_cleaned:
-            _predict_writes(run)
-        else:
-            run.actions.do(f"run makemigrations {' '.join(labels)}")
         return
-    before = _names_on_disk(run)
-    _show(run, run.django.call_command("makemigrations", *labels, interactive=False, verbosity=1))
-    run.django.forget_migration_modules(labels)
-    after = _names_on_disk(run)
-    new_names = {label: sorted(after[label] - before[label]) for label in labels}
-    carried = write_carries(run, new_names)
-    run.django.forget_migration_modules(labels)
+    state.forget_pending(run.project)
     written = sum(len(names) for names in new_names.values())
     carried_count = sum(map(len, carried.values()))
     run.out.info(f"wrote {written} migration files" + (f" and carried {carried_count} data migrations" if carried_count else ""))

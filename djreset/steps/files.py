@@ -4,30 +4,40 @@ from __future__ import annotations
 import shutil
 
 from djreset import state
-from djreset.bridge import data_migrations
+from djreset.bridge import data_migrations, graphs, writer
 from djreset.bridge.packages import migration_files, migration_names
+from djreset.errors import Refused
 from djreset.registry import step
 from djreset.run import Run
 from djreset.safety import faults
 
 
-def check_decisions(run: Run) -> None:
-    """Refuse, before anything runs, while a data migration has no decision (or cannot be carried)."""
-    data_migrations.decided(run.django.loader(), run.apps, run.project.data_migrations, run.project.root)
+def check_reset(run: Run) -> graphs.ResetGraph:
+    """Refuse, before anything runs, while a data migration has no decision (or
+    cannot be carried), or the migrations after the reset would not load."""
+    _, carries = data_migrations.decided(run.django.loader(), run.apps, run.project.data_migrations, run.project.root)
+    reset = graphs.predict(run.django, run.apps, carries)
+    refusals = reset.refusals()
+    if refusals:
+        raise Refused("the reset would break the migration graph, nothing was changed:\n" + "\n".join(f"  {r}" for r in refusals))
+    return reset
 
 
 def _take_inventory(run: Run) -> None:
-    """Save the kept data migrations before their files go (makemigrations carries them)."""
+    """Save the new migrations and the kept data migrations before the old files go (makemigrations writes them)."""
     policy = run.project.data_migrations
     operations, carries = data_migrations.decided(run.django.loader(), run.apps, policy, run.project.root)
     for op in operations:
         run.out.info(f"{data_migrations.decision(op, policy)}: {op.describe(run.project.root)}")
     run.state.carries = carries
+    # Rendered now, from the graph check and verify proved: the old graph is still whole.
+    run.state.new_files = writer.render(check_reset(run).new)
     if not run.dry:
-        state.save_carries(run.project, [carry.to_json() for carry in carries])
+        pending = {"new": [file.to_json() for file in run.state.new_files], "carries": [carry.to_json() for carry in carries]}
+        state.save_pending(run.project, pending)
 
 
-@step("clean-files", destructive=True, precheck=check_decisions, changes_schema=False, replaces_files=True)
+@step("clean-files", destructive=True, precheck=check_reset, changes_schema=False, replaces_files=True)
 def clean_files(run: Run) -> None:
     """Delete the listed apps' migration files (keeps __init__.py and sub-packages)."""
     packages = {label: run.django.migrations_package(label) for label in run.apps}

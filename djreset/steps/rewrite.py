@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from djreset import state
 from djreset.bridge import graphs, history
-from djreset.errors import NothingToDo, Refused
+from djreset.errors import NothingToDo, Refused, StepFailed
 from djreset.registry import step
 from djreset.run import Run
 from djreset.safety import faults
@@ -36,8 +36,18 @@ def rewrite_history(run: Run) -> None:
             continue
         midway = lambda: faults.point("inside:rewrite-history")  # noqa: E731
         run.actions.do(planned.describe(), lambda p=planned: history.swap(run.django, p, midway))
-        later = history.history_state(run.django, alias)[1]
-        run.out.info(f"{alias}: consistent" + (f"; migrate will apply {len(later)} newer migration(s)" if later else "; migrate --check passes"))
+        if not run.dry:
+            _prove(run, alias)
+
+
+def _prove(run: Run, alias: str) -> None:
+    """Say "consistent" only after migrate --check's own checks ran on a loader
+    built afresh from the files on disk."""
+    run.django.forget_migration_modules(run.apps)
+    problem, later = history.history_state(run.django, alias)
+    if problem:
+        raise StepFailed(f"{alias}: after the rewrite, {problem}")
+    run.out.info(f"{alias}: consistent" + (f"; migrate will apply {len(later)} newer migration(s)" if later else "; migrate --check passes"))
 
 
 @step("check-applied", changes_schema=False)
