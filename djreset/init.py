@@ -7,19 +7,36 @@ module, and each database from the settings, with any password written as a
 """
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from djreset import config as configuration
 from djreset import engines
-from djreset.bridge import DjangoBridge, data_migrations
+from djreset.bridge import DjangoBridge, data_migrations, graphs, history, triage
 from djreset.bridge.packages import own_apps
 from djreset.config import CONFIG_NAME, DataMigrationPolicy, Project
 from djreset.errors import ConfigError
+from djreset.run import Run, failing_carries
+from djreset.ui import Output
+
+if TYPE_CHECKING:
+    from django.db.migrations.loader import MigrationLoader
 
 SETTINGS_IN_MANAGE = re.compile(r"""DJANGO_SETTINGS_MODULE["']\s*,\s*["']([\w.]+)["']""")
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One drafted line of data_migrations: an entry ("app.migration" or "app.migration:N"), keep or drop, and why."""
+
+    entry: str
+    verdict: str
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -28,7 +45,8 @@ class Draft:
     apps: list[str]
     databases: dict[str, dict[str, object]]
     password_variables: list[str]
-    data_migrations: list[str]  # origins of operations makemigrations cannot re-create
+    decisions: list[Decision]  # one per operation makemigrations cannot re-create (or per migration)
+    default_env: str  # keep when the database exists (it has history to keep), else dev
 
 
 def find_settings(root: Path, given: str | None) -> str:
@@ -70,13 +88,87 @@ def draft(root: Path, settings: str) -> Draft:
             block["password"] = "${" + variable + "}"
             variables.append(variable)
         databases[alias] = block
-    special = data_migrations.find(bridge.loader(), own)
-    return Draft(settings, own, databases, variables, sorted({op.origin for op in special}))
+    decisions = decide(bridge.loader(), data_migrations.find(bridge.loader(), own))
+    return Draft(settings, own, databases, variables, decisions, "keep" if _has_history(bridge, own) else "dev")
+
+
+def decide(loader: "MigrationLoader", operations: list[data_migrations.SpecialOperation]) -> list[Decision]:
+    """A decision per migration when all its operations agree, else per operation."""
+    per_migration: dict[str, list[tuple[data_migrations.SpecialOperation, str, str]]] = {}
+    for op in operations:
+        verdict, reason = triage.suggest(loader.disk_migrations[(op.app, op.migration)].operations[op.index - 1])
+        per_migration.setdefault(op.origin, []).append((op, verdict, f"{op.kind}: {reason}"))
+    decisions = []
+    for origin, found in per_migration.items():
+        if len({verdict for _, verdict, _ in found}) == 1:
+            reasons = list(dict.fromkeys(reason for _, _, reason in found))
+            decisions.append(Decision(origin, found[0][1], "; ".join(reasons)))
+        else:
+            decisions += [Decision(op.key, verdict, reason) for op, verdict, reason in found]
+    return decisions
+
+
+def _has_history(bridge: DjangoBridge, labels: list[str]) -> bool:
+    """Does the default database exist with applied migrations of these apps?  Never creates it."""
+    try:
+        if not engines.for_django("default", dict(bridge.settings.DATABASES["default"])).exists():
+            return False
+        return any(history.recorded_names(bridge, "default", labels).values())
+    except Exception:  # a server we cannot reach with these credentials: assume a new database
+        return False
+
+
+def dropped_on_trial(draft_: Draft, failures: dict[str, str]) -> Draft:
+    """The draft with kept migrations that failed on a scratch database moved to drop."""
+    decisions = [
+        Decision(d.entry, "drop", f"{d.reason.split(':')[0]}: fails on the new history ({failures[d.entry]})")
+        if d.verdict == "keep" and d.entry.split(":")[0] in failures else d
+        for d in draft_.decisions
+    ]
+    return replace(draft_, decisions=decisions)
+
+
+def trial(config_path: Path, drafted: Draft) -> tuple[Draft, str | None]:
+    """Run the draft's kept data migrations on a scratch database, as check will;
+    those that fail move to drop.  Returns the draft, and a note if it could not try."""
+    run = None
+    try:
+        project = configuration.load(config_path)
+        run = Run(project, project.environment("keep"), out=Output(io.StringIO()))
+        loader = run.django.loader()
+        _, carries = data_migrations.decided(loader, run.apps, project.data_migrations, project.root)
+        reset = graphs.predict(run.django, run.apps, carries)
+        if not reset.carried or reset.refusals():
+            return drafted, None
+        failures = failing_carries(run, reset, carries)
+    except Exception as exc:  # no scratch database here (no CREATEDB...): check will try
+        return drafted, f"could not try the kept data migrations on a scratch database ({type(exc).__name__}: {exc}); `djreset check` will"
+    finally:
+        if run is not None:
+            run.django.close_connections()
+    return dropped_on_trial(drafted, {origin: " ".join(error.split())[:160] for origin, error in failures.items()}), None
 
 
 def _flow(block: dict[str, object]) -> str:
     """A YAML flow mapping; JSON strings are valid YAML scalars."""
     return "{" + ", ".join(f"{key}: {json.dumps(value) if isinstance(value, str) else value}" for key, value in block.items()) + "}"
+
+
+def _data_migrations(decisions: list[Decision]) -> str:
+    if not decisions:
+        return ""
+    width = max(len(d.entry) for d in decisions) + 2
+    lines = [
+        "# Operations makemigrations cannot re-create (RunPython, RunSQL...), each with a first decision and why:",
+        "# keep carries it into the new history (a fresh database still gets it), drop forgets it.",
+        "data_migrations:",
+    ]
+    for verdict in ("keep", "drop"):
+        chosen = [d for d in decisions if d.verdict == verdict]
+        if chosen:
+            lines.append(f"  {verdict}:")
+            lines += [f"    - {d.entry.ljust(width)}# {d.reason}" for d in chosen]
+    return "\n".join(lines) + "\n"
 
 
 def render(draft: Draft) -> str:
@@ -88,20 +180,14 @@ def render(draft: Draft) -> str:
     if draft.password_variables:
         secrets = "# Passwords are read from the environment: export " + ", ".join(draft.password_variables) + "\n"
     apps = ", ".join(draft.apps)
-    data = ""
-    if draft.data_migrations:
-        data = (
-            "# Migrations with operations makemigrations cannot re-create (RunPython, RunSQL...).\n"
-            "# Review each: keep carries it into the new history, drop forgets it.\n"
-            f"data_migrations:\n  keep: [{', '.join(draft.data_migrations)}]\n"
-        )
+    data = _data_migrations(draft.decisions)
     return f"""\
 # reset.yaml drafted by `djreset init`: check the apps, then try `djreset plan`.
 {secrets}project:
   root: .
   settings: {draft.settings}
 apps: [{apps}]
-default_env: dev
+default_env: {draft.default_env}
 {data}environments:
   dev:          # Case 1: the database may be dropped
 {database}    steps: [clean-files, drop-db, create-db, makemigrations, migrate]

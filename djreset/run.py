@@ -15,13 +15,14 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 from djreset import engines
 from djreset.actions import Actions
-from djreset.bridge import DjangoBridge
+from djreset.bridge import DjangoBridge, graphs
 from djreset.ui import Output
 
 if TYPE_CHECKING:
     from invoke import Context
 
     from djreset.bridge.data_migrations import Carry
+    from djreset.bridge.graphs import ResetGraph
     from djreset.bridge.writer import NewFile
     from djreset.config import Environment, Project
     from djreset.registry import StepSpec
@@ -115,3 +116,15 @@ class Run:
         finally:
             self.django.remove_connection(scratch.alias)
             scratch.drop(quiet, if_exists=True, force=True)
+
+
+def failing_carries(run: Run, reset: "ResetGraph", carries: list["Carry"]) -> dict[str, str]:
+    """Every kept data migration, run on a scratch database of each alias built as
+    the reset will build it: origin → the error of each one that fails."""
+    origins = {(migration.app_label, migration.name): carry.origin for (migration, _), carry in zip(reset.carried, carries)}
+    failures: dict[str, str] = {}
+    for alias in run.aliases:
+        with run.scratch_database(alias) as scratch:
+            for migration, error in graphs.try_carried(run.django, scratch, reset.carried):
+                failures.setdefault(origins[(migration.app_label, migration.name)], f"{error} (on {alias})")
+    return failures

@@ -172,6 +172,9 @@ def init(c, settings=None, force=False):
         raise Refused(f"{target} exists; pass --force to replace it")
     draft = drafting.draft(root, drafting.find_settings(root, settings))
     target.write_text(drafting.render(draft))
+    # check runs every kept data migration on a scratch database: the draft must pass it.
+    draft, note = drafting.trial(target, draft)
+    target.write_text(drafting.render(draft))
     print(f"wrote {target}")
     print(f"  settings  {draft.settings}")
     print(f"  apps      {', '.join(draft.apps)}")
@@ -179,7 +182,13 @@ def init(c, settings=None, force=False):
         print(f"  database  {alias}: {block['engine']} {block['name']}")
     if draft.password_variables:
         print(f"  passwords from the environment: {', '.join(draft.password_variables)}")
-    print("next: djreset plan --env dev")
+    if draft.decisions:
+        verdicts = [decision.verdict for decision in draft.decisions]
+        print(f"  data migrations: keep {verdicts.count('keep')}, drop {verdicts.count('drop')} (each with its reason: review them)")
+    if note:
+        print(f"  note: {note}")
+    print(f"  default environment: {draft.default_env}" + (" (the database has history to keep)" if draft.default_env == "keep" else ""))
+    print(f"next: djreset plan --env {draft.default_env}")
 
 
 def _collection() -> Collection:

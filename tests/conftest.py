@@ -158,6 +158,15 @@ if "DJT_SECOND_DATABASE" in os.environ:
     DATABASES["second"] = json.loads(os.environ["DJT_SECOND_DATABASE"])
 """
 IGNORE = shutil.ignore_patterns("__pycache__", "*.sqlite3*", ".djreset")
+FRESH_SETTINGS = """\
+# Written by the tests: the project's settings on a new, empty database.
+import json
+import os
+
+from {settings} import *  # noqa: F401,F403
+
+DATABASES = {{"default": json.loads(os.environ["DJT_FRESH_DATABASE"])}}
+"""
 
 
 @dataclass
@@ -198,6 +207,26 @@ class Target:
         config = self.project / "reset.yaml"
         config.write_text(config.read_text().replace(self.block, block))
         self.block = block
+
+    def fresh(self) -> dict:
+        """A new, empty database built with plain ``manage.py migrate`` from the
+        migration files on disk, introspected (then dropped)."""
+        (self.project / "djt_fresh_settings.py").write_text(FRESH_SETTINGS.format(settings=self.settings))
+        if self.server:
+            name = self.server.new_name()
+            self.server.create(name)
+            database = self.server.django_database(name)
+        else:
+            name, database = None, {"ENGINE": "django.db.backends.sqlite3", "NAME": str(self.project / "djt_fresh.sqlite3")}
+        try:
+            manage(self.project, "migrate", "-v0", "--settings=djt_fresh_settings", env=self.env(DJT_FRESH_DATABASE=json.dumps(database)))
+            return introspect(self.project, database, self.settings)
+        finally:
+            (self.project / "djt_fresh_settings.py").unlink()
+            if name:
+                self.server.drop_matching(name)
+            else:
+                Path(database["NAME"]).unlink(missing_ok=True)
 
     def sql(self, statement: str) -> None:
         """Run one statement on the live database, as someone editing it by hand would."""

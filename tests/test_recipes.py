@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from conftest import APPS, REPO, Target, clean_env, introspect, manage, migration_files, run_djreset, tree_snapshot
+from test_keep import SEEDED, assert_fresh_database_matches
 
 
 RESET_FILES = {
@@ -66,6 +67,7 @@ def test_case2_keep_recipe_keeps_schema_and_data(target: Target, env: str) -> No
     others_before = [row for row in before["history"] if row[0] not in APPS]
     others_after = [row for row in after["history"] if row[0] not in APPS]
     assert others_after == others_before  # admin's rows survive the custom user model's reset
+    assert_fresh_database_matches(target, after, APPS, SEEDED["shop"])
 
 
 def test_plan_changes_nothing(target: Target) -> None:

@@ -6,7 +6,8 @@ import sqlite3
 from contextlib import closing
 from pathlib import Path
 
-from conftest import APPS, introspect, manage, migration_files, run_djreset, tree_snapshot
+from conftest import APPS, Target, introspect, manage, migration_files, run_djreset, tree_snapshot
+from test_keep import SEEDED, assert_fresh_database_matches
 
 
 def history(project: Path) -> list[tuple[str, str]]:
@@ -76,6 +77,8 @@ def test_the_keep_recipes_as_single_steps(shop: Path, tmp_path: Path) -> None:
         assert after["schema"] == before["schema"] and after["rows"] == before["rows"]
         assert [row for row in after["history"] if row[0] in APPS] == expected, env
         manage(project, "migrate", "--check")
+        manage(project, "makemigrations", "--check", "--dry-run")
+        assert_fresh_database_matches(Target("sqlite", project), after, APPS, SEEDED["shop"])
 
 
 def test_the_dev_recipe_as_single_steps(shop: Path) -> None:
@@ -169,7 +172,8 @@ def test_init_drafts_the_projects_own_apps_and_database(shop: Path) -> None:
     assert "apps: [accounts, catalog, orders]" in draft  # not vendored, not contrib
     assert "settings: shop.settings" in draft
     assert 'database: {engine: "sqlite", name: "db.sqlite3"}' in draft
-    assert "data_migrations:\n  keep: [catalog.0003_seed_categories]" in draft
+    assert "data_migrations:\n  keep:\n    - catalog.0003_seed_categories  # RunPython: creates rows (get_or_create)" in draft
+    assert "default_env: keep" in draft  # the database has history to keep
     out = step(shop, "plan", "--env", "keep")
     assert "would delete accounts/migrations/0001_initial.py" in out
     again = run_djreset("init", cwd=shop)

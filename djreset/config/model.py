@@ -560,6 +560,10 @@ class DatabaseBlock:
         if problem:
             raise ConfigError(problem, node.where)
         if engine_class.file_based:
+            # An absolute path is the user's word (settings often keep SQLite outside the
+            # source tree); a relative one must not climb out of the project.
+            if Path(name).is_absolute():
+                return str(Path(name).resolve())
             name = str(_inside(project.base_dir / name, (project.base_dir, project.root), node.where))
         return name
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from djreset.bridge import data_migrations, graphs, history
 from djreset.errors import Refused, StepFailed
 from djreset.registry import step
-from djreset.run import Run
+from djreset.run import Run, failing_carries
 
 
 def _database_problems(run: Run) -> list[str]:
@@ -38,26 +38,20 @@ def _unmigrated_apps(run: Run) -> list[str]:
     ]
 
 
-def _failing_carries(run: Run, reset: graphs.ResetGraph, carries: list[data_migrations.Carry]) -> list[str]:
-    """Each kept data migration, run on a scratch database built as the reset will build it."""
-    origins = {(migration.app_label, migration.name): carry.origin for (migration, _), carry in zip(reset.carried, carries)}
-    failures: list[str] = []
-    for alias in run.aliases:
-        with run.scratch_database(alias) as scratch:
-            for migration, error in graphs.try_carried(run.django, scratch, reset.carried):
-                failures.append(f"kept data migration {origins[(migration.app_label, migration.name)]} fails on the new "
-                                f"history ({alias}): {error}; fix its code, or move it to data_migrations.drop")
-    return failures
-
-
 def _reset_problems(run: Run) -> tuple[list[str], list[data_migrations.SpecialOperation]]:
     loader = run.django.loader()
-    operations, problems = data_migrations.decision_problems(loader, run.apps, run.project.data_migrations, run.project.root)
-    carries = [] if problems else data_migrations.plan_carries(loader, operations, run.project.data_migrations)
+    policy = run.project.data_migrations
+    operations, problems = data_migrations.decision_problems(loader, run.apps, policy, run.project.root)
+    # The kept operations that can be carried are tried even while others wait for a decision.
+    stuck = set(data_migrations.undecidable(loader, operations, policy))
+    carries = data_migrations.plan_carries(loader, [op for op in operations if op not in stuck], policy)
     reset = graphs.predict(run.django, run.apps, carries)
     problems = reset.refusals() + _unmigrated_apps(run) + problems
-    if not problems and reset.carried:
-        problems += _failing_carries(run, reset, carries)
+    if not reset.refusals() and reset.carried:
+        problems += [
+            f"kept data migration {origin} fails on the new history: {error}; fix its code, or move it to data_migrations.drop"
+            for origin, error in failing_carries(run, reset, carries).items()
+        ]
     return problems, operations
 
 

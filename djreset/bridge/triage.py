@@ -1,0 +1,109 @@
+"""A first decision for each operation makemigrations cannot re-create, with its reason.
+
+``djreset init`` drafts ``data_migrations`` from these; the user reads the
+reasons and accepts or changes them.  The rule, in order:
+
+* it changes the migration state (SeparateDatabaseAndState, RunSQL with
+  state_operations): drop, the new initial migration already holds it;
+* ``elidable=True``: drop, as Django's squashmigrations does;
+* django.contrib.postgres operations (extensions, collations): keep;
+* RunPython / RunSQL that create rows or database objects: keep; those that
+  only update or delete existing rows: drop (a fresh database has none);
+* anything else (custom operations, code it cannot read): keep, to be safe.
+
+Reading code is a guess made from its source (which calls it makes); check
+then runs every kept one on a scratch database, and init drops any that fails.
+"""
+from __future__ import annotations
+
+import ast
+import inspect
+import re
+import textwrap
+from typing import Any, Callable
+
+from djreset.bridge.data_migrations import carries_state
+
+CREATES = {"create", "bulk_create", "get_or_create", "update_or_create", "create_user", "create_superuser", "loaddata"}
+CHANGES = {"update", "delete", "save", "bulk_update"}
+SQL_CREATES = {"CREATE", "ALTER", "INSERT", "GRANT", "COMMENT", "DO", "REPLACE", "COPY", "SELECT"}
+SQL_CHANGES = {"UPDATE", "DELETE", "TRUNCATE"}
+KEEP_ROWS = "creates rows ({}): a fresh database needs them"
+ONLY_CHANGES = "only updates or deletes existing rows: nothing to do on a fresh database"
+
+
+def suggest(operation: Any) -> tuple[str, str]:
+    """("keep" or "drop", why) for one operation makemigrations cannot re-create."""
+    from django.db.migrations.operations import RunPython, RunSQL
+
+    if carries_state(operation):
+        return "drop", "what it did is part of the new initial migration"
+    if getattr(operation, "elidable", False):
+        return "drop", "elidable=True: Django drops it when squashing, so may a reset"
+    if type(operation).__module__.startswith("django.contrib.postgres"):
+        return "keep", "creates what tables may need (extension, collation...): a fresh database needs it"
+    if isinstance(operation, RunPython):
+        return _python(operation.code)
+    if isinstance(operation, RunSQL):
+        return _sql(operation.sql)
+    return "keep", "a custom operation: kept to be safe, review it"
+
+
+def _python(code: Callable[..., Any]) -> tuple[str, str]:
+    from django.db.migrations.operations import RunPython
+
+    if code is RunPython.noop:
+        return "drop", "does nothing going forward"
+    calls, models_made = _calls(code)
+    made = sorted(calls & CREATES)
+    if made or (models_made and "save" in calls):
+        return "keep", KEEP_ROWS.format(", ".join(made) or "save")
+    if calls & CHANGES:
+        return "drop", ONLY_CHANGES
+    return "keep", "could not tell what it writes: kept to be safe, review it"
+
+
+def _calls(code: Callable[..., Any]) -> tuple[set[str], bool]:
+    """Names of the methods ``code`` calls (and the module functions it calls),
+    and whether it instantiates a model it got from apps.get_model."""
+    try:
+        module = ast.parse(inspect.getsource(inspect.getmodule(code)))
+        own = ast.parse(textwrap.dedent(inspect.getsource(code)))
+    except (OSError, TypeError, SyntaxError):
+        return set(), False
+    functions = {node.name: node for node in module.body if isinstance(node, ast.FunctionDef)}
+    seen, todo, calls, models, made = set(), [own], set(), set(), False
+    while todo:
+        for node in ast.walk(todo.pop()):
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and _called(node.value) == "get_model":
+                models.update(target.id for target in node.targets if isinstance(target, ast.Name))
+            if isinstance(node, ast.Constant) and node.value == "loaddata":
+                calls.add("loaddata")
+            if not isinstance(node, ast.Call):
+                continue
+            name = _called(node)
+            calls.add(name)
+            made = made or (isinstance(node.func, ast.Name) and name in models)
+            if isinstance(node.func, ast.Name) and name in functions and name not in seen:
+                seen.add(name)
+                todo.append(functions[name])
+    return calls, made
+
+
+def _called(call: ast.Call) -> str:
+    func = call.func
+    return func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+
+
+def _sql(sql: Any) -> tuple[str, str]:
+    from django.db.migrations.operations import RunSQL
+
+    if sql == RunSQL.noop:
+        return "drop", "does nothing going forward"
+    texts = [sql] if isinstance(sql, str) else [item[0] if isinstance(item, (list, tuple)) else item for item in sql]
+    words = {match.upper() for text in texts for match in re.findall(r"(?:^|;)\s*([A-Za-z]+)", str(text))}
+    if words & SQL_CREATES:
+        return "keep", "creates database objects or rows: a fresh database needs them"
+    if words and words <= SQL_CHANGES:
+        return "drop", ONLY_CHANGES
+    return "keep", "could not tell what it does: kept to be safe, review it"
