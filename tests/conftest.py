@@ -7,7 +7,7 @@ import shutil
 import subprocess
 import sys
 from contextlib import closing, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
@@ -180,9 +180,10 @@ class Target:
     block: str = SQLITE_BLOCK  # the database mapping the project's reset.yaml environments use
     settings: str = "shop.settings"
     second: str | None = None  # a second database alias, "second", when a test adds one
+    extra_env: dict[str, str] = field(default_factory=dict)  # what the project needs in every command
 
     def env(self, **extra: str) -> dict[str, str]:
-        values: dict[str, str] = {}
+        values: dict[str, str] = dict(self.extra_env)
         if self.server:
             values.update(self.server.env())
             values["DJT_DATABASE"] = json.dumps(self.server.django_database(self.database))

@@ -96,7 +96,8 @@ def _constraint(info: dict[str, Any]) -> Constraint:
             extra.append(("orders", tuple(orders)))
     if kind == "unique" and info.get("index"):
         extra.append(("backed by", "index"))
-    return Constraint(kind, tuple(info.get("columns") or ()), tuple(extra))
+    # Introspection gives an expression (Lower("name")) as a column None.
+    return Constraint(kind, tuple(column or "(expression)" for column in info.get("columns") or ()), tuple(extra))
 
 
 def snapshot(connection: "BaseDatabaseWrapper", tables: Iterable[str]) -> dict[str, Table | None]:

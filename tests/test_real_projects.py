@@ -1,0 +1,191 @@
+"""Large real projects reset cleanly: fixture projects that each carry a trait of one.
+
+Each is reset with the README's keep recipe on every engine where its trait
+exists, and proved as a user would: exit 0 (or a refusal with nothing
+touched), schema and data identical, other apps' history identical,
+``migrate --check`` and ``makemigrations --check`` passing in a subprocess,
+and a fresh database built with plain ``manage.py migrate`` from the new files
+having the live schema and the seeded rows (``assert_kept``).
+"""
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import ENGINES, REPO, Target, migration_files, prepared, tree_snapshot
+from test_keep import assert_kept, project_files
+
+PROJECTS = REPO / "tests" / "projects"
+INVENTORY, EXPRINDEX, COLLATION, GUARDED = (PROJECTS / name for name in ("inventory", "exprindex", "collation", "guarded"))
+
+
+def others(state: dict, apps: tuple[str, ...]) -> list[list[str]]:
+    return [row for row in state["history"] if row[0] not in apps]
+
+
+def reset_keep(target: Target, apps: tuple[str, ...], **env: str) -> tuple[dict, str]:
+    before = target.introspect()
+    result = target.djreset("reset", "--env", "keep", "--yes", env=target.env(**env) if env else None)
+    assert result.code == 0, result.text
+    assert "Conflicting migrations" not in result.text
+    after = assert_kept(target, before, apps)
+    assert others(after, apps) == others(before, apps)
+    return after, result.out
+
+
+@pytest.fixture(params=ENGINES)
+def inventory(request: pytest.FixtureRequest, tmp_path: Path):  # noqa: ANN201
+    with prepared(request.param, INVENTORY, "inventory.settings", ("seed",), tmp_path) as ready:
+        yield ready
+
+
+def test_data_migrations_of_every_kind_and_an_unlisted_app_on_0001_initial(inventory: Target) -> None:
+    """Two kept RunPython seeds and a RunSQL in one app form one chain after its
+    initial migration; an unlisted app depending on its 0001_initial keeps working."""
+    after, out = reset_keep(inventory, ("library",))
+    assert migration_files(inventory.project, "library") == [
+        "0001_initial.py", "0002_seed_genres.py", "0003_load_settings.py", "0004_title_index.py", "__init__.py"
+    ]
+    chained = (inventory.project / "library" / "migrations" / "0003_load_settings.py").read_text()
+    assert "('library', '0002_seed_genres')" in chained
+    assert ["reviews", "0001_initial"] in after["history"]
+    assert "default: consistent; migrate --check passes" in out
+
+
+def test_init_drafts_a_reason_for_each_decision_and_the_draft_passes_plan(tmp_path: Path) -> None:
+    with prepared("sqlite", INVENTORY, "inventory.settings", ("seed",), tmp_path) as target:
+        (target.project / "reset.yaml").unlink()
+        made = target.djreset("init")
+        assert made.code == 0, made.text
+        draft = (target.project / "reset.yaml").read_text()
+        expected = {
+            "library.0003_seed_genres": ("keep", "RunPython: creates rows (bulk_create)"),
+            "library.0007_load_settings": ("keep", "RunPython: creates rows (get_or_create)"),
+            "library.0013_title_index": ("keep", "RunSQL: creates database objects"),
+            "library.0004_book_isbn": ("drop", "SeparateDatabaseAndState: what it did is part of the new initial migration"),
+            "library.0008_author_slug": ("drop", "SeparateDatabaseAndState"),
+            "library.0005_backfill_isbn": ("drop", "only updates or deletes existing rows"),
+            "library.0012_recount": ("drop", "elidable=True"),
+            "library.0010_fill_legacy": ("drop", "fails on the new history (LookupError: App 'library' doesn't have a 'LegacyCount' model"),
+        }
+        sections = {"keep": draft[draft.index("  keep:"):draft.index("  drop:")], "drop": draft[draft.index("  drop:"):draft.index("environments:")]}
+        lines = {line.split()[1]: line for line in draft.splitlines() if line.startswith("    - ")}
+        assert set(lines) == set(expected)
+        for entry, (verdict, reason) in expected.items():
+            assert lines[entry] in sections[verdict] and reason in lines[entry], lines[entry]
+        assert "default_env: keep" in draft and "apps: [library, reviews]" in draft
+        files = tree_snapshot(target.project)
+        planned = target.djreset("plan")  # the default environment: keep
+        assert planned.code == 0, planned.text
+        assert "environment keep" in planned.out and "check: ok" in planned.out
+        assert tree_snapshot(target.project) == files
+
+
+def test_check_lists_every_problem_of_the_data_migrations_in_one_run(tmp_path: Path) -> None:
+    with prepared("sqlite", INVENTORY, "inventory.settings", ("seed",), tmp_path) as target:
+        config = target.project / "reset.yaml"
+        text = config.read_text()
+        for name in ("0004_book_isbn", "0005_backfill_isbn", "0008_author_slug", "0010_fill_legacy"):
+            text = "\n".join(line for line in text.splitlines() if f"library.{name} " not in line) + "\n"
+        config.write_text(text.replace("  keep:\n", "  keep:\n    - library.0004_book_isbn\n    - library.0008_author_slug\n    - library.0010_fill_legacy\n", 1))
+        files, database = project_files(target), target.introspect()
+        result = target.djreset("check", "--env", "keep")
+        assert result.code == 1, result.text
+        assert "library/migrations/0005_backfill_isbn.py:16: library.0005_backfill_isbn operation 1: RunPython" in result.out
+        assert "2 kept operation(s) cannot be carried" in result.out
+        assert "library.0004_book_isbn operation 1: SeparateDatabaseAndState" in result.out
+        assert "library.0008_author_slug operation 1: SeparateDatabaseAndState" in result.out
+        assert "kept data migration library.0010_fill_legacy fails on the new history: LookupError" in result.out
+        assert "check: 3 problem(s), nothing was changed" in result.err
+        assert project_files(target) == files and target.introspect() == database
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_expression_and_functional_indexes_and_unique_constraints(engine: str, tmp_path: Path) -> None:
+    with prepared(engine, EXPRINDEX, "exprindex.settings", ("seed",), tmp_path) as target:
+        reset_keep(target, ("parts",))
+        assert migration_files(target.project, "parts") == ["0001_initial.py", "__init__.py"]
+
+
+def test_an_icu_collation_of_one_app_used_by_three_apps(tmp_path: Path) -> None:
+    """The carried CreateCollation runs before the first new migration of every listed app."""
+    with prepared("postgresql", COLLATION, "collation.settings", ("seed",), tmp_path) as target:
+        reset_keep(target, ("core", "dcim", "ipam"))
+        carried = (target.project / "core" / "migrations" / "0002_natural_sort.py").read_text()
+        assert "run_before = [('core', '0001_initial'), ('dcim', '0001_initial'), ('ipam', '0001_initial')]" in carried
+        names = [row for row in target.introspect()["rows"]["dcim_device"]]
+        assert len(names) == 3
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_the_projects_signals_and_makemigrations_override_neither_block_nor_change_the_reset(engine: str, tmp_path: Path) -> None:
+    """No model signal fires (the receiver raises without its service), the project's
+    makemigrations (which refuses) is never called, and no row is added anywhere."""
+    with prepared(engine, GUARDED, "guarded.settings", ("seed",), tmp_path) as target:
+        target.extra_env["LEDGER_ALLOW_MAKEMIGRATIONS"] = "1"  # the user's own checks run with the setting on
+        before = target.introspect()
+        result = target.djreset("reset", "--env", "keep", "--yes", env=target.env(LEDGER_ALLOW_MAKEMIGRATIONS="0"))
+        assert result.code == 0, result.text
+        after = assert_kept(target, before, ("ledger",))
+        assert others(after, ("ledger",)) == others(before, ("ledger",))
+        assert migration_files(target.project, "ledger") == ["0001_initial.py", "__init__.py"]
+        assert "Generated by Django" in (target.project / "ledger" / "migrations" / "0001_initial.py").read_text()
+
+
+def source_files(target: Target) -> dict:
+    return {path: data for path, data in project_files(target).items() if ".sqlite3" not in path}
+
+
+@pytest.mark.parametrize("engine", ENGINES[:2])
+def test_rollback_and_restore_write_history_without_model_signals(engine: str, tmp_path: Path) -> None:
+    with prepared(engine, GUARDED, "guarded.settings", ("seed",), tmp_path) as target:
+        before, files = target.introspect(), source_files(target)
+        # Stopped (SIGTERM) right after rewrite-history: the rollback puts the old history back.
+        stopped = target.djreset("reset", "--env", "keep", "--yes", env=target.env(DJRESET_FAULT="term:after:5"))
+        assert stopped.code == 143, stopped.text
+        assert "rolled back: files, history are as before the run" in stopped.out
+        assert source_files(target) == files
+        assert target.introspect() == before
+        done = target.djreset("reset", "--env", "keep", "--yes")
+        assert done.code == 0, done.text
+        restored = target.djreset("restore", "--env", "keep", "--yes")
+        assert restored.code == 0, restored.text
+        assert target.introspect() == before  # ids and timestamps of every row too; no row added
+        target.manage("migrate", "--check")
+
+
+def test_sqlite_database_outside_the_project_by_absolute_path(migrated_template: Path, tmp_path: Path) -> None:
+    """As many settings keep it: init writes the absolute path, plan and the keep reset accept it."""
+    project = tmp_path / "src" / "shop"
+    shutil.copytree(migrated_template, project)
+    data = tmp_path / "var" / "shop.sqlite3"
+    data.parent.mkdir()
+    shutil.move(project / "db.sqlite3", data)
+    settings = project / "shop" / "settings.py"
+    settings.write_text(settings.read_text() + f"\nDATABASES['default']['NAME'] = {str(data)!r}\n")
+    (project / "reset.yaml").unlink()
+    target = Target("sqlite", project)
+    assert target.djreset("init").code == 0
+    assert f'name: "{data}"' in (project / "reset.yaml").read_text()
+    before = target.introspect()
+    planned = target.djreset("plan", "--env", "keep")
+    assert planned.code == 0, planned.text
+    result = target.djreset("reset", "--env", "keep", "--yes")
+    assert result.code == 0, result.text
+    assert_kept(target, before)
+    assert not (project / "db.sqlite3").exists()
+
+
+def test_djreset_keeps_its_own_files_out_of_git_status(shop: Path) -> None:
+    subprocess.run(["git", "init", "-q"], cwd=shop, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=shop, check=True)
+    subprocess.run(["git", "-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "before"], cwd=shop, check=True)
+    target = Target("sqlite", shop)
+    assert target.djreset("reset", "--env", "keep", "--yes").code == 0
+    assert target.djreset("measure", "--env", "keep").code == 0
+    status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=shop, capture_output=True, text=True, check=True).stdout
+    assert ".djreset" not in status, status
+    assert "reset-history.json" in status  # committed with the new files, on purpose
