@@ -85,7 +85,8 @@ def test_custom_user_model_and_admin_history_untouched(target: Target) -> None:
     assert ["admin", "0003_logentry_add_action_flag_choices"] in others(after)
 
 
-def test_outside_app_depending_on_a_removed_migration_is_refused(target: Target) -> None:
+def add_reports_app(target: Target, dependencies: str) -> None:
+    """An app outside the list with a foreign key to catalog, its migration tied to catalog's history."""
     app = target.project / "reports"
     (app / "migrations").mkdir(parents=True)
     (app / "__init__.py").write_text("")
@@ -96,7 +97,7 @@ def test_outside_app_depending_on_a_removed_migration_is_refused(target: Target)
     )
     (app / "migrations" / "0001_initial.py").write_text(
         "from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n"
-        "    initial = True\n    dependencies = [('catalog', '0003_seed_categories')]\n"
+        f"    initial = True\n{dependencies}"
         "    operations = [migrations.CreateModel(name='Report', fields=[\n"
         "        ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),\n"
         "        ('product', models.ForeignKey(on_delete=models.deletion.CASCADE, to='catalog.product')),\n"
@@ -105,11 +106,76 @@ def test_outside_app_depending_on_a_removed_migration_is_refused(target: Target)
     settings = target.project / "shop" / "settings.py"
     settings.write_text(settings.read_text() + "\nINSTALLED_APPS.append('reports')\n")
     target.manage("migrate", "-v0")
+
+
+def test_outside_app_depending_on_a_removed_migration_is_refused(target: Target) -> None:
+    add_reports_app(target, "    dependencies = [('catalog', '0003_seed_categories')]\n")
     files, database = project_files(target), target.introspect()
 
     result = target.djreset("reset", "--env", "keep", "--yes")
     assert result.code == 1, result.text
     assert "reports.0001_initial depends on catalog.0003_seed_categories, which the reset removes: add 'reports' to apps" in result.text
+    assert_unchanged(target, files, database)
+
+
+def test_outside_app_running_before_a_removed_migration_is_refused(bare_shop: Path) -> None:
+    target = Target("sqlite", bare_shop)  # migrated with the app in place: run_before holds
+    add_reports_app(target, "    dependencies = [('catalog', '0001_initial')]\n    run_before = [('catalog', '0002_product_sku')]\n")
+    files, database = project_files(target), target.introspect()
+    result = target.djreset("reset", "--env", "keep", "--yes")
+    assert result.code == 1, result.text
+    assert "reports.0001_initial runs before catalog.0002_product_sku, which the reset removes: add 'reports' to apps" in result.text
+    assert_unchanged(target, files, database)
+
+
+def test_outside_app_on_the_first_migration_of_a_listed_app_keeps_working(shop: Path) -> None:
+    target = Target("sqlite", shop)
+    add_reports_app(target, "    dependencies = [('catalog', '__first__')]\n")
+    before = target.introspect()
+    result = target.djreset("reset", "--env", "keep", "--yes")
+    assert result.code == 0, result.text
+    after = assert_kept(target, before)
+    assert ["reports", "0001_initial"] in after["history"]
+
+
+def test_a_listed_app_without_migrations_is_refused_with_the_fix(shop: Path) -> None:
+    target = Target("sqlite", shop)
+    app = shop / "notes"
+    app.mkdir()
+    (app / "__init__.py").write_text("")
+    (app / "models.py").write_text("from django.db import models\n\n\nclass Note(models.Model):\n    text = models.TextField()\n")
+    settings = shop / "shop" / "settings.py"
+    settings.write_text(settings.read_text() + "\nINSTALLED_APPS.append('notes')\n")
+    config = shop / "reset.yaml"
+    config.write_text(config.read_text().replace("apps: [accounts, catalog, orders]", "apps: [accounts, catalog, orders, notes]"))
+    target.manage("migrate", "--run-syncdb", "-v0")
+    files, database = project_files(target), target.introspect()
+    result = target.djreset("reset", "--env", "keep", "--yes")
+    assert result.code == 1, result.text
+    assert "notes has no migrations (its tables were made without them): remove 'notes' from apps" in result.out
+    assert_unchanged(target, files, database)
+
+
+def test_case1_never_writes_a_migration_into_an_unlisted_app(shop: Path) -> None:
+    """A listed app's model points at a model of an unlisted app that has no migration yet."""
+    target = Target("sqlite", shop)
+    app = shop / "labels"
+    (app / "migrations").mkdir(parents=True)
+    (app / "__init__.py").write_text("")
+    (app / "migrations" / "__init__.py").write_text("")
+    (app / "models.py").write_text("from django.db import models\n\n\nclass Label(models.Model):\n    name = models.CharField(max_length=20)\n")
+    settings = shop / "shop" / "settings.py"
+    settings.write_text(settings.read_text() + "\nINSTALLED_APPS.append('labels')\n")
+    models = shop / "catalog" / "models.py"
+    models.write_text(models.read_text().replace(
+        '    sku = models.CharField(max_length=32, blank=True, default="")',
+        '    sku = models.CharField(max_length=32, blank=True, default="")\n    label = models.ForeignKey("labels.Label", null=True, on_delete=models.SET_NULL)',
+    ))
+    files, database = project_files(target), target.introspect()
+    result = target.djreset("reset", "--env", "dev", "--yes")
+    assert result.code == 1, result.text
+    assert "the listed apps' models need a new migration in labels, which is not listed" in result.err
+    assert "add 'labels' to apps" in result.err
     assert_unchanged(target, files, database)
 
 
@@ -255,6 +321,20 @@ def test_deploy_time_apply_runs_once_and_then_does_nothing(target: Target, tmp_p
     assert "is already applied here; nothing to do" in second.out
     assert "rewrite-history  not needed" in second.out
     assert target.introspect() == after
+
+
+def test_deploy_time_apply_never_says_consistent_over_two_leaf_nodes(target: Target, tmp_path: Path) -> None:
+    """A stray migration shipped beside the reset: migrate would refuse the graph, so rewrite-history must."""
+    ship(developer_reset(target, tmp_path), target)
+    (target.project / "catalog" / "migrations" / "0002_stray.py").write_text(
+        "from django.db import migrations\n\n\nclass Migration(migrations.Migration):\n    dependencies = [('catalog', '0001_initial')]\n"
+    )
+    files, database = project_files(target), target.introspect()
+    result = target.djreset("reset", "--env", "deploy", "--yes")
+    assert result.code == 1, result.text
+    assert "Conflicting migrations detected; multiple leaf nodes in the migration graph: (0002_seed_categories, 0002_stray in catalog)" in result.text
+    assert "consistent" not in result.out and "migrate --check passes" not in result.out
+    assert_unchanged(target, files, database)
 
 
 def test_deploy_time_apply_refuses_an_environment_that_was_behind(target: Target, tmp_path: Path) -> None:

@@ -29,6 +29,9 @@ def rewrite_history(run: Run) -> None:
     if run.dry and run.state.files_cleaned:
         _describe_predicted(run)
         return
+    conflicting = graphs.conflicts(run.django.loader())
+    if conflicting:
+        raise Refused(f"{conflicting}: migrate would refuse these files, so the history is not rewritten; nothing was changed")
     for alias in run.aliases:
         planned = history.plan_swap(run.django, alias, run.apps)
         if not planned.labels:
