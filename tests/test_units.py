@@ -188,3 +188,50 @@ def test_no_automatic_backup_in_a_dry_run_with_backups_off_or_after_an_explicit_
 
 def test_a_restore_is_backed_up_first() -> None:
     assert planned(fake_run(), "restore")[0] == ("backup", {"database": False, "reason": "before restore"}, True)
+
+
+# -- a first decision for each data migration (init) ---------------------------------------------
+
+
+def seeds(apps, schema_editor):  # noqa: ANN001, ANN201 - migration code under test
+    Genre = apps.get_model("library", "Genre")
+    Genre.objects.using(schema_editor.connection.alias).bulk_create([Genre(name="Poetry")])
+
+
+def builds_and_saves(apps, schema_editor):  # noqa: ANN001, ANN201
+    Setting = apps.get_model("library", "Setting")
+    _save(Setting(key="a"))
+
+
+def _save(instance):  # noqa: ANN001, ANN202
+    instance.save()
+
+
+def backfills(apps, schema_editor):  # noqa: ANN001, ANN201
+    Book = apps.get_model("library", "Book")
+    for book in Book.objects.filter(isbn=""):
+        book.isbn = "0"
+        book.save()
+    Book.objects.filter(title="").delete()
+
+
+def test_triage_keeps_what_creates_and_drops_what_only_changes_existing_rows() -> None:
+    from django.db import migrations, models
+
+    from djreset.bridge.triage import suggest
+
+    state = migrations.SeparateDatabaseAndState(state_operations=[migrations.AddField("book", "x", models.IntegerField())])
+    cases = {
+        "seeds": (migrations.RunPython(seeds), "keep", "creates rows (bulk_create)"),
+        "builds": (migrations.RunPython(builds_and_saves), "keep", "creates rows (save)"),
+        "backfills": (migrations.RunPython(backfills), "drop", "only updates or deletes"),
+        "noop": (migrations.RunPython(migrations.RunPython.noop), "drop", "does nothing"),
+        "elidable": (migrations.RunPython(seeds, elidable=True), "drop", "elidable=True"),
+        "state": (state, "drop", "part of the new initial migration"),
+        "sql state": (migrations.RunSQL("ALTER TABLE t ADD x int", state_operations=state.state_operations), "drop", "part of the new"),
+        "sql index": (migrations.RunSQL(["CREATE INDEX i ON t (x)", ("INSERT INTO t VALUES (%s)", [1])]), "keep", "creates database objects"),
+        "sql update": (migrations.RunSQL("UPDATE t SET x = 1; DELETE FROM t WHERE x = 2"), "drop", "only updates or deletes"),
+    }
+    for name, (operation, verdict, reason) in cases.items():
+        found = suggest(operation)
+        assert found[0] == verdict and reason in found[1], (name, found)
