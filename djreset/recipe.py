@@ -54,6 +54,7 @@ def execute(run: Run, calls: Sequence[StepCall], title: str) -> list[StepResult]
     """Run ``calls``: refuse, confirm, back up, loop, summarize; roll back on failure."""
     journal = Journal(run.project)
     refuse_if_unfinished(run, journal, calls)
+    run.remove_abandoned_scratch()
     results = plan(run, calls)
     prechecks(run, calls)
     announce(run, title)

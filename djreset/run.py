@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
-from djreset import engines
+from djreset import engines, state
 from djreset.actions import Actions
 from djreset.bridge import DjangoBridge, graphs
 from djreset.ui import Output
@@ -104,18 +104,41 @@ class Run:
 
     @contextmanager
     def scratch_database(self, alias: str) -> Iterator[str]:
-        """A throwaway, empty sibling of ``alias`` (same engine and server), known to
-        Django under the alias this yields; dropped afterwards."""
-        scratch = self.engine(alias).scratch(secrets.token_hex(3))
+        """A throwaway, empty sibling of ``alias`` (same engine and server, created
+        like it), dropped afterwards.
+
+        While it exists, every alias Django knows points at it, as Django's test
+        runner points ``default`` at the test database: whatever a migration's
+        code does, through any alias or the default manager, lands in the
+        scratch database, never in a live one.  Yields ``alias``.
+        """
+        self.remove_abandoned_scratch()
+        live = self.engine(alias)
+        tag = secrets.token_hex(8)
+        scratch = live.scratch(tag)
         quiet = Actions(Output(io.StringIO()), dry=False)  # scratch work is not the user's business
-        scratch.drop(quiet, if_exists=True, force=True)
-        scratch.create(quiet)
-        try:
-            self.django.add_connection(scratch.alias, scratch.admin_django_settings())
-            yield scratch.alias
-        finally:
-            self.django.remove_connection(scratch.alias)
-            scratch.drop(quiet, if_exists=True, force=True)
+        entry = {"tag": tag, "server": live.server_key(), "name": scratch.spec.name, "env": self.env.name}
+        with state.scratch_claim(self.project, entry) as created:
+            scratch.create(quiet)  # refuses a name that exists: it never touches a database it did not make
+            created()
+            try:
+                with self.django.redirected(scratch.admin_django_settings()):
+                    yield alias
+            finally:
+                scratch.discard(quiet)
+
+    def remove_abandoned_scratch(self) -> None:
+        """Drop scratch databases that killed runs of this project left behind."""
+        for entry, forget in state.abandoned_scratch(self.project):
+            if not entry.get("created"):
+                forget()
+                continue
+            engine = next((self.engine(a) for a in self.aliases if self.engine(a).server_key() == entry.get("server")), None)
+            if engine is None:
+                continue  # on a server this environment does not reach
+            engine.scratch_named(entry["name"]).discard(Actions(Output(io.StringIO()), dry=False))
+            self.out.info(f"removed scratch database {entry['name']}, left by a run that was killed")
+            forget()
 
 
 def failing_carries(run: Run, reset: "ResetGraph", carries: list["Carry"]) -> dict[str, str]:

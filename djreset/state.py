@@ -13,15 +13,18 @@ Under ``.djreset/`` in the project root (never committed: djreset puts a
 * ``pending.json``: the new migrations and kept data migrations, from clean-files to makemigrations;
 * ``dropped/*.json``: facts about a dropped database, from drop-db to create-db;
 * ``measurements/``: what ``djreset measure`` found;
+* ``scratch/*.json``: scratch databases in use, each locked by the run that made it;
 * ``backups/`` (or ``backups.dir``): one folder per backup, see :class:`Backup`.
 """
 from __future__ import annotations
 
+import fcntl
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from djreset import __version__
 from djreset.errors import ConfigError, Refused
@@ -133,6 +136,62 @@ def save_measurement(project: "Project", env: str, numbers: dict[str, Any]) -> N
     folder = measurements_dir(project)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / f"{env}-{numbers['at'].replace(':', '')}.json").write_text(json.dumps(numbers, indent=2))
+
+
+# -- scratch databases -------------------------------------------------------------------
+
+
+def scratch_dir(project: "Project") -> Path:
+    return project.state_dir / "scratch"
+
+
+@contextmanager
+def scratch_claim(project: "Project", entry: dict[str, Any]) -> Iterator[Callable[[], None]]:
+    """Hold ``.djreset/scratch/<tag>.json`` (an flock) while a scratch database exists.
+
+    Yields a function to call once the database is created.  The kernel
+    releases the flock when the process dies, so a later run can tell a
+    scratch database whose run was killed from one still in use.
+    """
+    folder = scratch_dir(project)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{entry['tag']}.json"
+    with open(path, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+
+        def write(**more: Any) -> None:
+            handle.seek(0)
+            handle.truncate()
+            handle.write(json.dumps({**entry, **more}))
+            handle.flush()
+
+        write(created=False)
+        try:
+            yield lambda: write(created=True)
+        finally:
+            path.unlink(missing_ok=True)
+
+
+def abandoned_scratch(project: "Project") -> list[tuple[dict[str, Any], Callable[[], None]]]:
+    """Scratch databases of runs that are gone: (entry, forget).  Files another
+    live process holds are skipped; ``forget`` removes the file once its database is gone."""
+    folder = scratch_dir(project)
+    found = []
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        with open(path, "a+") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue  # its run is still going
+            handle.seek(0)
+            try:
+                entry = json.loads(handle.read() or "{}")
+            except ValueError:
+                entry = {}
+        if not entry:
+            continue  # being written by a run that has not locked it yet
+        found.append((entry, lambda path=path: path.unlink(missing_ok=True)))
+    return found
 
 
 # -- backups -----------------------------------------------------------------------------

@@ -23,8 +23,8 @@ import os
 import sys
 import time
 import traceback
-from contextlib import redirect_stderr, redirect_stdout
-from typing import TYPE_CHECKING, Any, Iterable, Mapping
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping
 
 from djreset.bridge import packages
 from djreset.errors import ConfigError, StepFailed, suggest
@@ -104,20 +104,27 @@ class DjangoBridge:
 
         return connections[alias]
 
-    def add_connection(self, alias: str, entry: dict[str, Any]) -> None:
-        """Make a database Django does not know yet (a scratch one) usable as ``alias``."""
+    @contextmanager
+    def redirected(self, entry: dict[str, Any]) -> Iterator[None]:
+        """Point every alias Django knows at the database ``entry`` describes,
+        then put the live connections back (closing the redirected ones)."""
+        self.setup()
         from django.db import connections
 
-        configured = connections.configure_settings({"default": dict(connections.settings["default"]), alias: dict(entry)})
-        connections.settings[alias] = configured[alias]
-
-    def remove_connection(self, alias: str) -> None:
-        from django.db import connections
-
-        if alias in connections.settings:
-            connections[alias].close()
-            del connections[alias]
-            del connections.settings[alias]
+        configured = connections.configure_settings({"default": dict(entry)})["default"]
+        saved = {alias: (connections.settings[alias], connections[alias]) for alias in list(connections.settings)}
+        loaders = dict(self._loaders)
+        try:
+            for alias in saved:
+                connections.settings[alias] = dict(configured)
+                connections[alias] = connections.create_connection(alias)
+            yield
+        finally:
+            for alias, (settings_dict, wrapper) in saved.items():
+                connections[alias].close()
+                connections.settings[alias] = settings_dict
+                connections[alias] = wrapper
+            self._loaders = loaders  # none built on the scratch database survives it
 
     def close_connections(self) -> None:
         if self._ready:

@@ -10,8 +10,9 @@ exactly where ``migrate`` would: a missing node, a cycle, two leaves in an app.
 from __future__ import annotations
 
 import copy
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 from djreset.bridge import data_migrations
 from djreset.errors import StepFailed
@@ -201,6 +202,7 @@ def _carried(loader: "MigrationLoader", placements: list["data_migrations.Placem
         migration.operations = [old.operations[index - 1] for index in carry.keep]
         migration.dependencies = [(dependency.app, dependency.name) for dependency in placement.dependencies]
         migration.run_before = list(placement.run_before)
+        setattr(migration, data_migrations.CARRIED, carry.origin)
         carried.append((migration, carry.run_first))
     return carried
 
@@ -216,7 +218,27 @@ def apply_to_empty(bridge: "DjangoBridge", alias: str, graph: "MigrationGraph", 
     plan = executor.migration_plan(targets, clean_start=True)
     if only is not None:
         plan = [(migration, backwards) for migration, backwards in plan if (migration.app_label, migration.name) in only]
-    executor.migrate(targets, plan=plan)
+    current: list[str] = ["the migration plan"]
+
+    def follow(action: str, migration: "Migration | None" = None, fake: bool = False) -> None:
+        if migration is not None:
+            current[0] = f"{migration.app_label}.{migration.name}"
+
+    executor.progress_callback = follow
+    with _failures_named(lambda: current[0]):
+        executor.migrate(targets, plan=plan)
+
+
+@contextmanager
+def _failures_named(what: Callable[[], str]) -> Iterator[None]:
+    """A migration that fails on a scratch database is one line naming it, never a traceback."""
+    try:
+        yield
+    except StepFailed:
+        raise
+    except Exception as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise StepFailed(f"{what()} fails on a scratch database: {type(exc).__name__}: {first}") from exc
 
 
 def create_from_models(bridge: "DjangoBridge", alias: str, carried: list[tuple["Migration", bool]]) -> None:
@@ -236,13 +258,16 @@ def create_from_models(bridge: "DjangoBridge", alias: str, carried: list[tuple["
     def run(migrations: list["Migration"]) -> None:
         nonlocal state
         for migration in migrations:
-            with connection.schema_editor(atomic=migration.atomic) as editor:
-                state = migration.apply(state, editor)
+            origin = getattr(migration, data_migrations.CARRIED, f"{migration.app_label}.{migration.name}")
+            with _failures_named(lambda: f"the kept data migration {origin}"):
+                with connection.schema_editor(atomic=migration.atomic) as editor:
+                    state = migration.apply(state, editor)
 
     run([migration for migration, first in carried if first])
-    with connection.schema_editor() as editor:
-        for model in bridge.migratable_models(alias, auto_created=False):
-            editor.create_model(model)
+    with _failures_named(lambda: "creating the models the new migrations create"):
+        with connection.schema_editor() as editor:
+            for model in bridge.migratable_models(alias, auto_created=False):
+                editor.create_model(model)
     run([migration for migration, first in carried if not first])
 
 

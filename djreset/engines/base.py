@@ -17,6 +17,15 @@ if TYPE_CHECKING:
 # Server database names djreset accepts: they need no quoting anywhere, in SQL,
 # in a shell or in a file name.  Identifiers are still quoted by the driver.
 SERVER_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]*$")
+# Scratch databases: a fixed prefix, then the whole random tag, then as much of
+# the live name as fits.  The tag is never cut, so a scratch name can neither
+# equal the live name nor another run's scratch.
+SCRATCH_PREFIX = "djrs_"
+
+
+def scratch_name(base: str, tag: str, max_length: int) -> str:
+    head = f"{SCRATCH_PREFIX}{tag}_"
+    return head + base[: max(0, max_length - len(head))]
 
 
 def check_server_name(name: str, max_length: int) -> str | None:
@@ -98,7 +107,21 @@ class Engine(ABC):
 
     @abstractmethod
     def scratch(self, tag: str) -> "Engine":
-        """An engine for a throwaway sibling database (same server, new name)."""
+        """An engine for a throwaway sibling database (same server, a new name
+        with ``tag`` in it), created like the live one (charset, collation)."""
+
+    @abstractmethod
+    def scratch_named(self, name: str) -> "Engine":
+        """The engine of a scratch database made earlier (by a run that was killed)."""
+
+    def discard(self, actions: "Actions") -> None:
+        """Remove this scratch database and whatever it left behind."""
+        self.drop(actions, if_exists=True, force=True)
+
+    def server_key(self) -> str:
+        """Where scratch siblings of this database live: a later run on the same
+        server (or machine, for files) can remove those a killed run left."""
+        return f"{self.name}@{getattr(self.spec, 'host', None) or ''}:{getattr(self.spec, 'port', None) or ''}"
 
     def is_local(self) -> bool:
         """On this machine (a file, a socket, or a loopback address)."""
@@ -238,5 +261,14 @@ class ServerEngine(Engine):
         }
 
     def scratch(self, tag: str) -> "ServerEngine":
-        name = f"{self.spec.name}_djreset_{tag}"[: self.max_name_length]
-        return type(self)(replace(self.spec, alias=f"djreset_scratch_{tag}", name=name))
+        engine = self.scratch_named(scratch_name(self.spec.name, tag, self.max_name_length))
+        # Created like the live database, so column defaults (collation,
+        # encoding) compare like for like; owned by the app user as before.
+        facts = {key: value for key, value in self.remember_before_drop().items() if key != "owner"}
+        engine.recreate_with(facts)
+        return engine
+
+    def scratch_named(self, name: str) -> "ServerEngine":
+        if not name.startswith(SCRATCH_PREFIX):
+            raise StepFailed(f"{name!r} is not a scratch database name")  # never reached by a live name
+        return type(self)(replace(self.spec, name=name))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import sqlite3
 import tempfile
 from contextlib import closing
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
     from djreset.actions import Actions
 
 SIDE_FILES = ("-wal", "-shm", "-journal")
+SCRATCH_FOLDER = "djreset-scratch-"  # in the temp folder, one per scratch database
 # Names as written in reset.yaml: a relative or absolute path of plain characters.
 SAFE_PATH = re.compile(r"^[A-Za-z0-9_./-]+$")
 
@@ -118,5 +120,17 @@ class SQLiteEngine(Engine):
         actions.do(f"restore {self.path} from {dump}", copy_back)
 
     def scratch(self, tag: str) -> "SQLiteEngine":
-        folder = Path(tempfile.mkdtemp(prefix="djreset-scratch-"))
-        return SQLiteEngine(replace(self.spec, alias=f"djreset_scratch_{tag}", name=str(folder / "scratch.sqlite3")))
+        folder = Path(tempfile.gettempdir()) / f"{SCRATCH_FOLDER}{tag}"
+        return self.scratch_named(str(folder / "scratch.sqlite3"))
+
+    def scratch_named(self, name: str) -> "SQLiteEngine":
+        if not Path(name).parent.name.startswith(SCRATCH_FOLDER):
+            raise StepFailed(f"{name!r} is not a scratch database")
+        return SQLiteEngine(replace(self.spec, name=name))
+
+    def discard(self, actions: "Actions") -> None:
+        folder = self.path.parent
+        actions.do(f"delete {folder}", lambda: shutil.rmtree(folder, ignore_errors=True))
+
+    def server_key(self) -> str:
+        return f"sqlite@{tempfile.gettempdir()}"

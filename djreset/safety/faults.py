@@ -4,7 +4,8 @@
 third step of the recipe has finished; ``DJRESET_FAULT=term:after:3`` sends
 SIGTERM instead (the graceful path: djreset rolls back).  Points: ``before:N``
 and ``after:N`` around step N, and ``inside:STEP`` in the middle of the
-destructive part of clean-files, fake-zero, drop-db and rewrite-history.
+destructive part of clean-files, fake-zero, drop-db and rewrite-history, and
+``inside:verify`` while verify's scratch database exists.
 Unset, a point costs one dictionary lookup.
 """
 from __future__ import annotations

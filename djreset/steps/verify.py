@@ -11,6 +11,7 @@ from djreset.bridge import data_migrations, graphs, history, schema
 from djreset.errors import StepFailed
 from djreset.registry import step
 from djreset.run import Run
+from djreset.safety import faults
 
 
 def _files_are_reset(run: Run) -> bool:
@@ -24,12 +25,11 @@ def _files_are_reset(run: Run) -> bool:
     )
 
 
-def _build(run: Run, alias: str, scratch_alias: str) -> str:
+def _build(run: Run, alias: str, scratch_alias: str, applied: set | None) -> str:
     """Build the new migrations into the scratch database; say from what."""
-    if _files_are_reset(run):
+    if applied is not None:
         # Migrations newer than the reset that are not applied yet are migrate's
         # business: build what the live database has recorded.
-        applied = set(history.recorder(run.django, alias).applied_migrations())
         graphs.apply_to_empty(run.django, scratch_alias, run.django.loader().graph, applied)
         return "the migration files on disk"
     # Before the files change (or in a project never reset): what the reset
@@ -54,9 +54,12 @@ def _live_snapshot(run: Run, alias: str, tables: frozenset[str]) -> dict:
 def compare_with_scratch(run: Run, alias: str) -> tuple[schema.Diff, str]:
     """Build the new migrations into a scratch database; diff it with ``alias``."""
     tables = frozenset(model._meta.db_table for model in run.django.migratable_models(alias, run.apps))
+    # Read from the live database before the scratch one takes its place.
+    applied = set(history.recorder(run.django, alias).applied_migrations()) if _files_are_reset(run) else None
     with run.scratch_database(alias) as scratch:
-        source = _build(run, alias, scratch)
+        source = _build(run, alias, scratch, applied)
         expected = schema.snapshot(run.django.connection(scratch), tables)
+        faults.point("inside:verify")
     return schema.compare(_live_snapshot(run, alias, tables), expected), source
 
 
