@@ -51,6 +51,9 @@ class RunState:
     new_files: list["NewFile"] | None = None
     # alias → facts about a database drop-db dropped (create-db brings them back).
     dropped: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # alias → (fingerprint of the kept data migrations, diff, source) of the
+    # scratch build verify compared: a later verify proves the same files instead of building again.
+    compared: dict[str, tuple[Any, Any, str]] = field(default_factory=dict)
 
 
 class Run:
@@ -136,6 +139,7 @@ class Run:
             engine = next((self.engine(a) for a in self.aliases if self.engine(a).server_key() == entry.get("server")), None)
             if engine is None:
                 continue  # on a server this environment does not reach
+            self.django.setup()  # engines borrow Django's identifier quoting
             engine.scratch_named(entry["name"]).discard(Actions(Output(io.StringIO()), dry=False))
             self.out.info(f"removed scratch database {entry['name']}, left by a run that was killed")
             forget()

@@ -33,6 +33,10 @@ class Output:
     def warn(self, text: str) -> None:
         self.write(f"    warning: {text}")
 
+    def progress(self, text: str) -> None:
+        """A part that may take a while on a large project is starting."""
+        self.write(f"    {text}...")
+
     def done(self, seconds: float) -> None:
         self.write(f"    done in {seconds:.2f}s")
 

@@ -302,3 +302,44 @@ def try_carried(bridge: "DjangoBridge", alias: str, carried: list[tuple["Migrati
         if not first:
             attempt(migration)
     return failures
+
+
+def carried_on_disk(loader: "MigrationLoader", labels: Iterable[str]) -> list[tuple["Migration", bool]]:
+    """The listed apps' carried migrations on disk, in graph order: (migration, runs before the initial ones)."""
+    labels = set(labels)
+    order: dict[Key, None] = {}
+    for leaf in sorted(loader.graph.leaf_nodes()):
+        order.update(dict.fromkeys(loader.graph.forwards_plan(leaf)))
+    found = []
+    for key in order:
+        migration = loader.graph.nodes[key]
+        if key[0] in labels and getattr(migration, data_migrations.CARRIED, None):
+            found.append((migration, bool(migration.run_before)))
+    return found
+
+
+def fingerprint(carried: Iterable[tuple["Migration", bool]]) -> tuple:
+    """What the kept data migrations do, comparable between memory and disk:
+    each migration's name and its operations (code named by its function)."""
+    return tuple(sorted(
+        (migration.app_label, migration.name, first, tuple(_canonical(operation) for operation in migration.operations))
+        for migration, first in carried
+    ))
+
+
+def _canonical(value: object) -> object:
+    from django.db.migrations.operations.base import Operation
+    from django.db.models import Field
+
+    if isinstance(value, Operation):
+        _, args, kwargs = value.deconstruct()
+        return (type(value).__name__, _canonical(list(args)), _canonical(kwargs))
+    if isinstance(value, Field):
+        return _canonical(value.deconstruct()[1:])
+    if callable(value) and hasattr(value, "__qualname__"):
+        return value.__qualname__  # the carried copy lives in another module
+    if isinstance(value, dict):
+        return tuple(sorted((key, _canonical(item)) for key, item in value.items()))
+    if isinstance(value, (list, tuple)):
+        return tuple(_canonical(item) for item in value)
+    return repr(value)

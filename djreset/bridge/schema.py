@@ -1,164 +1,146 @@
-"""Compare two databases' schemas through Django's introspection.
+"""Compare the live schema with the one the new migrations build.
 
 ``--fake-initial`` only checks that tables (and AddField columns) exist.  The
 verify step builds the new migrations into a scratch database and compares
-it with the live one table by table: columns (type, size, nullability,
-default) and constraints (primary keys, foreign keys, unique, check, indexes).
-A difference in structure is an error; the same structure under another
-name (an index named by an older Django, a renamed column's old index name)
-is a warning.
+it with the live one table by table, through the engine's own catalog
+(``engines/catalog``): every column's definition, every constraint and index
+by what it enforces (its name stripped), the table's comment and options.
+A difference in structure is an error; the same structure under another name
+(an index named by an older Django, a renamed column's old index name) is a
+warning; a difference reset.yaml accepts (``verify: {accept: [...]}``) is
+reported as accepted, never hidden.
 """
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterable
+from fnmatch import fnmatchcase
+from typing import TYPE_CHECKING, Iterable
+
+from djreset.engines.catalog import Catalog, Column, Constraint, Snapshot, Table
 
 if TYPE_CHECKING:
     from django.db.backends.base.base import BaseDatabaseWrapper
 
-# FieldInfo attributes that describe the column itself.  Backends add their
-# own (MySQL: extra, is_unsigned, data_type; PostgreSQL: is_autofield).
-COLUMN_FIELDS = (
-    "display_size", "internal_size", "precision", "scale", "null_ok", "default", "collation",
-    "extra", "is_unsigned", "data_type", "is_autofield", "comment",
-)
-# MySQL's display_size comes from the rows of the table, not from its definition.
-DATA_DEPENDENT = {"mysql": {"display_size"}}
+__all__ = ["Column", "Constraint", "Table", "Difference", "Diff", "snapshot", "compare"]
 
 
 @dataclass(frozen=True)
-class Column:
-    name: str
-    type: str
-    details: tuple[tuple[str, Any], ...]
+class Difference:
+    table: str
+    target: str | None  # the column, constraint or index; None: the table itself
+    aspect: str  # one of engines.catalog.ASPECTS
+    message: str
 
-    def describe(self) -> str:
-        shown = [self.type] + [f"{key}={value}" for key, value in self.details if value not in (None, "")]
-        return " ".join(shown)
+    def __str__(self) -> str:
+        return self.message
 
+    @property
+    def key(self) -> str:
+        return f"{self.table}.{self.target}" if self.target else self.table
 
-@dataclass(frozen=True)
-class Constraint:
-    """A constraint or index without its name: what it enforces."""
-
-    kind: str
-    columns: tuple[str, ...]
-    extra: tuple[tuple[str, Any], ...]
-
-    def describe(self) -> str:
-        more = ", ".join(f"{key} {value}" for key, value in self.extra if value)
-        return f"{self.kind} ({', '.join(self.columns)})" + (f" {more}" if more else "")
-
-
-@dataclass
-class Table:
-    columns: dict[str, Column]
-    constraints: dict[str, Constraint]  # name → structure
+    def matches(self, accepted: str) -> bool:
+        """``accepted`` is ``TABLE[.NAME] [ASPECT]``, shell wildcards allowed (``*.id identity``)."""
+        pattern, _, aspect = accepted.strip().partition(" ")
+        return fnmatchcase(self.key, pattern) and aspect.strip() in ("", self.aspect)
 
 
 @dataclass
 class Diff:
-    errors: list[str] = field(default_factory=list)
+    errors: list[Difference] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    accepted: list[tuple[Difference, str]] = field(default_factory=list)  # with the entry that accepts it
 
 
-def _column(connection: "BaseDatabaseWrapper", info: Any) -> Column:
-    try:
-        kind = connection.introspection.get_field_type(info.type_code, info)
-    except KeyError:  # a type Django has no field for
-        kind = str(info.type_code)
-    ignored = DATA_DEPENDENT.get(connection.vendor, set())
-    details = tuple((name, getattr(info, name, None)) for name in COLUMN_FIELDS if name not in ignored)
-    # SQLite reports the declared type ("varchar(32)"): keep it, it carries the size.
-    raw = info.type_code if isinstance(info.type_code, str) else ""
-    return Column(info.name, f"{kind}{'/' + raw if raw else ''}", details)
-
-
-def _constraint(info: dict[str, Any]) -> Constraint:
-    if info.get("primary_key"):
-        kind = "primary key"
-    elif info.get("foreign_key"):
-        kind = "foreign key"
-    elif info.get("check"):
-        kind = "check"
-    elif info.get("unique"):
-        kind = "unique"
-    else:
-        kind = "index"
-    extra = []
-    if info.get("foreign_key"):
-        extra.append(("references", ".".join(info["foreign_key"])))
-    if kind == "index":
-        extra.append(("type", info.get("type")))
-        orders = info.get("orders")
-        if orders and any(order != "ASC" for order in orders):
-            extra.append(("orders", tuple(orders)))
-    if kind == "unique" and info.get("index"):
-        extra.append(("backed by", "index"))
-    # Introspection gives an expression (Lower("name")) as a column None.
-    return Constraint(kind, tuple(column or "(expression)" for column in info.get("columns") or ()), tuple(extra))
-
-
-def snapshot(connection: "BaseDatabaseWrapper", tables: Iterable[str]) -> dict[str, Table | None]:
-    """The schema of ``tables`` (None for a table that does not exist)."""
-    introspection = connection.introspection
-    result: dict[str, Table | None] = {}
+def snapshot(connection: "BaseDatabaseWrapper", tables: Iterable[str], catalog: Catalog) -> Snapshot:
+    """The schema of ``tables`` on ``connection``, read by the engine's catalog reader."""
     with connection.cursor() as cursor:
-        existing = set(introspection.table_names(cursor))
-        for table in sorted(tables):
-            if table not in existing:
-                result[table] = None
-                continue
-            columns = {info.name: _column(connection, info) for info in introspection.get_table_description(cursor, table)}
-            constraints = {name: _constraint(info) for name, info in introspection.get_constraints(cursor, table).items()}
-            result[table] = Table(columns, constraints)
-    return result
+        return catalog.read(cursor, tables, connection.ops.quote_name)
 
 
-def compare(live: dict[str, Table | None], expected: dict[str, Table | None]) -> Diff:
+def compare(live: Snapshot, expected: Snapshot, accept: Iterable[str] = ()) -> Diff:
     """What differs between the live schema and the one the migrations build."""
-    diff = Diff()
+    found: list[Difference] = []
+    warnings: list[str] = []
     for name in sorted(expected):
         want, have = expected[name], live.get(name)
         if want is None:
             continue
         if have is None:
-            diff.errors.append(f"table {name}: missing in the live database")
+            found.append(Difference(name, None, "missing", f"table {name}: missing in the live database"))
             continue
-        _compare_columns(name, have, want, diff)
-        _compare_constraints(name, have, want, diff)
+        found += _compare_options(name, have, want)
+        found += _compare_columns(name, have, want)
+        found += _compare_constraints(name, have, want, warnings)
+    diff = Diff(warnings=warnings)
+    accept = list(accept)
+    for difference in found:
+        entry = next((entry for entry in accept if difference.matches(entry)), None)
+        if entry is None:
+            diff.errors.append(difference)
+        else:
+            diff.accepted.append((difference, entry))
     return diff
 
 
-def _compare_columns(table: str, have: Table, want: Table, diff: Diff) -> None:
-    for column in sorted(set(want.columns) | set(have.columns)):
-        expected, actual = want.columns.get(column), have.columns.get(column)
+def _shown(value: object) -> str:
+    return "none" if value in (None, "") else str(value)
+
+
+def _compare_options(table: str, have: Table, want: Table) -> list[Difference]:
+    live, wanted = dict(have.options), dict(want.options)
+    return [
+        Difference(table, None, aspect, f"table {table}: {aspect} is {_shown(live.get(aspect))} live, {_shown(value)} by the migrations")
+        for aspect, value in wanted.items()
+        if live.get(aspect) != value
+    ]
+
+
+def _compare_columns(table: str, have: Table, want: Table) -> list[Difference]:
+    found = []
+    for name in sorted(set(want.columns) | set(have.columns)):
+        expected, actual = want.columns.get(name), have.columns.get(name)
         if actual is None:
-            diff.errors.append(f"table {table}: column {column} missing in the live database (migrations: {expected.describe()})")
+            found.append(Difference(table, name, "missing", f"table {table}: column {name} missing in the live database (migrations: {expected.describe()})"))
         elif expected is None:
-            diff.errors.append(f"table {table}: column {column} exists only in the live database ({actual.describe()})")
+            found.append(Difference(table, name, "extra", f"table {table}: column {name} exists only in the live database ({actual.describe()})"))
         elif actual != expected:
-            diff.errors.append(f"table {table}: column {column} is {actual.describe()} live, {expected.describe()} by the migrations")
+            found += _column_aspects(table, actual, expected)
+    return found
 
 
-def _compare_constraints(table: str, have: Table, want: Table, diff: Diff) -> None:
+def _column_aspects(table: str, actual: Column, expected: Column) -> list[Difference]:
+    live, wanted = dict(actual.details), dict(expected.details)
+    found = []
+    for aspect in dict.fromkeys([*wanted, *live]):
+        if live.get(aspect) == wanted.get(aspect):
+            continue
+        if aspect == "definition":
+            message = f"table {table}: column {actual.name} is {_shown(live.get(aspect))} live, {_shown(wanted.get(aspect))} by the migrations"
+        else:
+            message = f"table {table}: column {actual.name}: {aspect} is {_shown(live.get(aspect))} live, {_shown(wanted.get(aspect))} by the migrations"
+        found.append(Difference(table, actual.name, aspect, message))
+    return found
+
+
+def _compare_constraints(table: str, have: Table, want: Table, warnings: list[str]) -> list[Difference]:
+    found = []
     live_shapes, wanted_shapes = Counter(have.constraints.values()), Counter(want.constraints.values())
+    names = lambda constraints, shape: sorted(name for name, s in constraints.items() if s == shape)  # noqa: E731
     for shape in sorted(set(live_shapes) | set(wanted_shapes), key=lambda s: s.describe()):
-        missing = wanted_shapes[shape] - live_shapes[shape]
-        extra = live_shapes[shape] - wanted_shapes[shape]
-        if missing > 0:
-            diff.errors.append(f"table {table}: {shape.describe()} missing in the live database")
-        if extra > 0:
-            diff.errors.append(f"table {table}: {shape.describe()} exists only in the live database")
-    live_names = {shape: sorted(name for name, s in have.constraints.items() if s == shape) for shape in live_shapes}
-    for shape in wanted_shapes:
-        if shape in live_shapes:
-            wanted = sorted(name for name, s in want.constraints.items() if s == shape)
-            if wanted != live_names[shape] and not _generated(wanted + live_names[shape]):
-                diff.warnings.append(
-                    f"table {table}: {shape.describe()} is named {', '.join(live_names[shape])} live, {', '.join(wanted)} by the migrations"
+        if wanted_shapes[shape] > live_shapes[shape]:
+            wanted = [name for name in names(want.constraints, shape) if name not in have.constraints] or names(want.constraints, shape)
+            found.append(Difference(table, wanted[0], "missing", f"table {table}: {shape.describe()} missing in the live database"))
+        if live_shapes[shape] > wanted_shapes[shape]:
+            extra = [name for name in names(have.constraints, shape) if name not in want.constraints] or names(have.constraints, shape)
+            found.append(Difference(table, extra[0], "extra", f"table {table}: {shape.describe()} exists only in the live database"))
+        if live_shapes[shape] and wanted_shapes[shape]:
+            live_names, wanted_names = names(have.constraints, shape), names(want.constraints, shape)
+            if live_names != wanted_names and not _generated(live_names + wanted_names):
+                warnings.append(
+                    f"table {table}: {shape.describe()} is named {', '.join(live_names)} live, {', '.join(wanted_names)} by the migrations"
                 )
+    return found
 
 
 def _generated(names: list[str]) -> bool:

@@ -25,19 +25,21 @@ from djreset import engines, registry
 from djreset.config import yamlsource
 from djreset.config.yamlsource import Node
 from djreset.engines import DatabaseSpec
+from djreset.engines.catalog import ASPECTS
 from djreset.errors import ConfigError, Where, suggest
 from djreset.secrets import Secret
 
 CONFIG_NAME = "reset.yaml"
 DEFAULT_BACKUP_DIR = ".djreset/backups"
 
-TOP_KEYS = ("project", "apps", "default_env", "environments", "backups", "data_migrations")
+TOP_KEYS = ("project", "apps", "default_env", "environments", "backups", "data_migrations", "verify")
 PROJECT_KEYS = ("root", "settings")
 ENVIRONMENT_KEYS = ("extends", "protected", "database", "databases", "steps")
 DATABASE_KEYS = ("engine", "name", "user", "password", "host", "port", "options", "admin")
 ADMIN_KEYS = ("user", "password")
 BACKUP_KEYS = ("dir", "enabled", "dump_database")
 DATA_MIGRATION_KEYS = ("keep", "drop")
+VERIFY_KEYS = ("accept",)
 
 APP_LABEL = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 ENV_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
@@ -112,6 +114,8 @@ class Project:
     # The environment blocks as checked by load(), resolved on demand.
     environment_blocks: Mapping[str, Node] = field(repr=False, default_factory=dict)
     environments_where: Where | None = field(repr=False, default=None)
+    # verify.accept: differences a team knowingly keeps ("TABLE[.NAME] [ASPECT]").
+    verify_accept: tuple[str, ...] = ()
 
     @property
     def base_dir(self) -> Path:
@@ -182,6 +186,7 @@ def load(path: Path) -> Project:
         data_migrations=_data_migrations(top.get("data_migrations")),
         environment_blocks=environments.value,
         environments_where=environments.where,
+        verify_accept=_verify_accept(top.get("verify")),
     )
 
 
@@ -315,6 +320,27 @@ def _data_migrations(node: Node | None) -> DataMigrationPolicy:
     if both:
         raise ConfigError(f"{sorted(both)[0]} is both kept and dropped", node.where)
     return DataMigrationPolicy(keep=lists["keep"], drop=lists["drop"])
+
+
+def _verify_accept(node: Node | None) -> tuple[str, ...]:
+    if node is None:
+        return ()
+    _check_keys(node, VERIFY_KEYS)
+    items = node.value.get("accept")
+    if items is None:
+        return ()
+    if not items.is_sequence:
+        raise ConfigError("must be a list of 'TABLE[.NAME] [ASPECT]' entries, e.g. '*.id identity'", items.where)
+    entries = []
+    for item in items.value:
+        pattern, _, aspect = _text(item).strip().partition(" ")
+        aspect = aspect.strip()
+        if not pattern or " " in aspect:
+            raise ConfigError(f"{_text(item)!r} is not 'TABLE[.NAME] [ASPECT]'", item.where)
+        if aspect and aspect not in ASPECTS:
+            raise ConfigError(f"unknown aspect {aspect!r}{suggest(aspect, ASPECTS)} (one of: {', '.join(ASPECTS)})", item.where)
+        entries.append(f"{pattern} {aspect}".strip())
+    return tuple(entries)
 
 
 def _migration_list(items: Node | None) -> tuple[str, ...]:

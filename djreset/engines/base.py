@@ -7,6 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from djreset.engines import catalog
 from djreset.engines.spec import DatabaseSpec
 from djreset.errors import ConfigError, StepFailed
 from djreset.secrets import Secret
@@ -122,6 +123,10 @@ class Engine(ABC):
         """Where scratch siblings of this database live: a later run on the same
         server (or machine, for files) can remove those a killed run left."""
         return f"{self.name}@{getattr(self.spec, 'host', None) or ''}:{getattr(self.spec, 'port', None) or ''}"
+
+    def catalog(self) -> "catalog.Catalog":
+        """The reader of this database's schema catalog (what verify compares)."""
+        return catalog.reader_for(self.name)
 
     def is_local(self) -> bool:
         """On this machine (a file, a socket, or a loopback address)."""

@@ -1,8 +1,17 @@
 """verify: prove the live schema is the one the new migrations build.
 
-Builds the new migrations into a scratch database of the same engine (in
-memory before the files change; from the files afterwards), compares both
-schemas through Django's introspection, and runs Django's history checks.
+Before the files change (or in a project never reset) it builds what the
+reset will write into a scratch database of the same engine: the project's
+models, created directly by the schema editor as the new initial migrations
+would, around the kept data migrations.  It compares that with the live
+schema through the engine's catalog (``engines/catalog``).
+
+After the files changed, in the same run, it does not build again: it proves
+the files on disk are the ones it compared (``makemigrations --check``: their
+state is the models'; the kept data migrations on disk are the ones that ran
+on the scratch database), and that the live schema was not touched since.
+In a run of its own it builds the files on disk.  Then Django's history
+checks and ``makemigrations --check``.
 """
 from __future__ import annotations
 
@@ -25,28 +34,43 @@ def _files_are_reset(run: Run) -> bool:
     )
 
 
-def _build(run: Run, alias: str, scratch_alias: str, applied: set | None) -> str:
-    """Build the new migrations into the scratch database; say from what."""
-    if applied is not None:
-        # Migrations newer than the reset that are not applied yet are migrate's
-        # business: build what the live database has recorded.
-        graphs.apply_to_empty(run.django, scratch_alias, run.django.loader().graph, applied)
-        return "the migration files on disk"
-    # Before the files change (or in a project never reset): what the reset
-    # will write.  check has proved models and migrations agree.
+def _predicted(run: Run) -> list:
+    """The kept data migrations as the reset will carry them (in memory)."""
     loader = run.django.loader()
     carries = data_migrations.plan_carries(loader, data_migrations.find(loader, run.apps), run.project.data_migrations)
-    graphs.create_from_models(run.django, scratch_alias, graphs.predict(run.django, run.apps, carries).carried)
-    return "the migrations the reset will write (the models they create, plus the kept data migrations)"
+    return graphs.predict(run.django, run.apps, carries).carried
 
 
-def _live_snapshot(run: Run, alias: str, tables: frozenset[str]) -> dict:
-    """Introspect the live database, or reuse the snapshot of an earlier verify
-    when no step that may change a schema ran since."""
+def _models_are_the_files(run: Run, alias: str) -> bool:
+    """Creating the models stands for running the files on disk: makemigrations
+    --check holds, everything on disk is applied, and every operation
+    makemigrations cannot re-create is in a carried migration (which runs)."""
+    loader = run.django.loader()
+    if history.pending_model_changes(run.django) or history.history_state(run.django, alias) != (None, []):
+        return False
+    return all(getattr(loader.disk_migrations[(op.app, op.migration)], data_migrations.CARRIED, None) for op in data_migrations.find(loader, run.apps))
+
+
+def _what_to_build(run: Run, alias: str) -> tuple[str, list | None, set | None]:
+    """(what the scratch database is built from, the carried migrations to run
+    around the models or None, the applied migrations to replay or None)."""
+    if not _files_are_reset(run):
+        return "the migrations the reset will write (the models they create, plus the kept data migrations)", _predicted(run), None
+    if _models_are_the_files(run, alias):
+        carried = graphs.carried_on_disk(run.django.loader(), run.apps)
+        return "the migration files on disk (the models they create, proven by makemigrations --check, plus their kept data migrations)", carried, None
+    # Migrations newer than the reset that are not applied yet are migrate's
+    # business: build what the live database has recorded.
+    return "the migration files on disk", None, set(history.recorder(run.django, alias).applied_migrations())
+
+
+def _live_snapshot(run: Run, alias: str, tables: frozenset[str]) -> schema.Snapshot:
+    """Read the live schema, or reuse what an earlier verify read when no step
+    that may change a schema ran since."""
     cached = run.django.live_snapshots.get(alias)
     if cached and cached[0] == tables:
         return cached[1]
-    snapshot = schema.snapshot(run.django.connection(alias), tables)
+    snapshot = schema.snapshot(run.django.connection(alias), tables, run.engine(alias).catalog())
     run.django.live_snapshots[alias] = (tables, snapshot)
     return snapshot
 
@@ -54,13 +78,37 @@ def _live_snapshot(run: Run, alias: str, tables: frozenset[str]) -> dict:
 def compare_with_scratch(run: Run, alias: str) -> tuple[schema.Diff, str]:
     """Build the new migrations into a scratch database; diff it with ``alias``."""
     tables = frozenset(model._meta.db_table for model in run.django.migratable_models(alias, run.apps))
-    # Read from the live database before the scratch one takes its place.
-    applied = set(history.recorder(run.django, alias).applied_migrations()) if _files_are_reset(run) else None
+    source, carried, applied = _what_to_build(run, alias)
+    reused = _reuse(run, alias, carried, source)
+    if reused:
+        return reused
+    live = _live_snapshot(run, alias, tables)  # read before the scratch database takes its place
+    run.out.progress(f"{alias}: building a scratch database from {len(tables)} tables' migrations")
     with run.scratch_database(alias) as scratch:
-        source = _build(run, alias, scratch, applied)
-        expected = schema.snapshot(run.django.connection(scratch), tables)
+        if applied is None:
+            graphs.create_from_models(run.django, scratch, carried)
+        else:
+            graphs.apply_to_empty(run.django, scratch, run.django.loader().graph, applied)
+        expected = schema.snapshot(run.django.connection(scratch), tables, run.engine(alias).catalog())
         faults.point("inside:verify")
-    return schema.compare(_live_snapshot(run, alias, tables), expected), source
+    diff = schema.compare(live, expected, run.project.verify_accept)
+    if carried is not None:
+        run.state.compared[alias] = (graphs.fingerprint(carried), diff, source)
+    return diff, source
+
+
+def _reuse(run: Run, alias: str, carried: list | None, source: str) -> tuple[schema.Diff, str] | None:
+    """The comparison an earlier verify of this run made, if it still holds:
+    the live schema untouched since, and the same migrations to build."""
+    earlier = run.state.compared.get(alias)
+    if carried is None or earlier is None or alias not in run.django.live_snapshots:
+        return None
+    compared, diff, built = earlier
+    if graphs.fingerprint(carried) != compared:
+        return None
+    if built == source:
+        return diff, f"{source.split(' (')[0]}, as the earlier verify built and compared them"
+    return diff, f"{source.split(' (')[0]}: the migrations the earlier verify built and compared (same models, same kept data migrations)"
 
 
 def _history_problems(run: Run, alias: str) -> list[str]:
@@ -76,19 +124,25 @@ def _history_problems(run: Run, alias: str) -> list[str]:
     return problems
 
 
+def _report(run: Run, alias: str, diff: schema.Diff, source: str) -> int:
+    for warning in diff.warnings:
+        run.out.warn(warning)
+    for difference, entry in diff.accepted:
+        run.out.info(f"accepted ({entry!r} in reset.yaml): {difference}")
+    for error in diff.errors:
+        run.out.info(f"✗ {error}")
+    verdict = "matches" if not diff.errors else f"differs in {len(diff.errors)} place(s) from"
+    accepted = f" (with {len(diff.accepted)} accepted difference(s))" if diff.accepted else ""
+    run.out.info(f"{alias}: the live schema {verdict} the schema built from {source}{accepted}")
+    return len(diff.errors)
+
+
 @step("verify", changes_schema=False)
 def verify(run: Run) -> None:
     """Prove the live schema equals what the new migrations build, and the history is consistent."""
     failures = 0
     for alias in run.aliases:
-        diff, source = compare_with_scratch(run, alias)
-        for warning in diff.warnings:
-            run.out.warn(warning)
-        for error in diff.errors:
-            run.out.info(f"✗ {error}")
-        failures += len(diff.errors)
-        verdict = "matches" if not diff.errors else f"differs in {len(diff.errors)} place(s) from"
-        run.out.info(f"{alias}: the live schema {verdict} the schema built from {source}")
+        failures += _report(run, alias, *compare_with_scratch(run, alias))
         failures += len(_history_problems(run, alias))
     changes = history.pending_model_changes(run.django)
     for change in changes:
