@@ -116,3 +116,19 @@ def test_a_scratch_database_left_by_a_killed_verify_is_removed_by_the_next_run(t
     assert f"removed scratch database {left}, left by a run that was killed" in again.out
     assert not _scratch_exists(target, left)
     assert not list((target.project / ".djreset" / "scratch").glob("*.json"))
+
+
+def test_measure_works_on_a_project_that_was_never_reset(target: Target) -> None:
+    """An old data migration that reads a column a later migration renames runs
+    on the scratch database at its own point of the history, never on the live one."""
+    seed = target.project / "catalog" / "migrations" / "0003_seed_categories.py"
+    seed.write_text(seed.read_text().replace(
+        "    for name in DEFAULT_CATEGORIES:\n",
+        '    apps.get_model("catalog", "Product").objects.filter(price__gte=0).count()  # renamed to unit_price in 0005\n'
+        "    for name in DEFAULT_CATEGORIES:\n",
+    ))
+    before = live_state(target)
+    result = target.djreset("measure", "--env", "keep")
+    assert result.code == 0, result.text
+    assert "migrate an empty database" in result.out
+    assert live_state(target) == before
