@@ -4,8 +4,11 @@ app00 holds the custom user model; every app has an Item model that points at
 the user and (from app01 on) at the previous app's Item; every fifth
 migration also depends on the next app's previous migration, so the graph
 crosses apps the way real projects do.  Migrations 0002..M each add a field.
+With ``--models K`` each app also has K-1 more models, each with a foreign
+key, a plain index, an expression index (``Lower``), a CHECK and a
+two-column UNIQUE constraint: the shape of a large real project.
 
-    python bench/generate.py TARGET --apps 5 --migrations 20
+    python bench/generate.py TARGET --apps 5 --migrations 20 [--models 25]
 
 The project is checked with makemigrations --check: its models and its
 migrations agree, as in a healthy project before a reset.
@@ -19,12 +22,16 @@ import textwrap
 from pathlib import Path
 
 SETTINGS = """\
+import json
+import os
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 SECRET_KEY = "bench"
 INSTALLED_APPS = ["django.contrib.contenttypes", "django.contrib.auth", {apps}]
 DATABASES = {{"default": {{"ENGINE": "django.db.backends.sqlite3", "NAME": BASE_DIR / "db.sqlite3"}}}}
+if "BENCH_DATABASE" in os.environ:  # a server database (bench/run.py --large)
+    DATABASES = {{"default": json.loads(os.environ["BENCH_DATABASE"])}}
 AUTH_USER_MODEL = "app00.User"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USE_TZ = True
@@ -58,8 +65,26 @@ def app_name(index: int) -> str:
     return f"app{index:02d}"
 
 
-def models_source(index: int, apps: int, fields: list[int]) -> str:
-    lines = ["from django.conf import settings", "from django.db import models", ""]
+def thing_source(index: int, number: int) -> list[str]:
+    """One of the extra models of a wide app: indexes and constraints of every kind."""
+    name = f"t{index:02d}_{number:02d}"
+    return [
+        "", "", f"class Thing{number}(models.Model):",
+        "    name = models.CharField(max_length=100)",
+        "    code = models.CharField(max_length=20)",
+        "    amount = models.IntegerField(default=0)",
+        "    note = models.TextField(blank=True, default='')",
+        f"    item = models.ForeignKey(Item{index}, on_delete=models.CASCADE, related_name='+')",
+        "",
+        "    class Meta:",
+        f"        indexes = [models.Index(fields=['code'], name='{name}_code'), models.Index(Lower('name'), name='{name}_lname')]",
+        f"        constraints = [models.CheckConstraint(condition=models.Q(amount__gte=0), name='{name}_amount'),",
+        f"                       models.UniqueConstraint(fields=['code', 'item'], name='{name}_uniq')]",
+    ]
+
+
+def models_source(index: int, apps: int, fields: list[int], models_per_app: int = 1) -> str:
+    lines = ["from django.conf import settings", "from django.db import models", "from django.db.models.functions import Lower", ""]
     if index == 0:
         lines[0:0] = ["from django.contrib.auth.models import AbstractUser"]
         lines += ["", "class User(AbstractUser):", "    pass", ""]
@@ -68,6 +93,8 @@ def models_source(index: int, apps: int, fields: list[int]) -> str:
     if index > 0 and 2 in fields:
         lines.append(f"    parent = models.ForeignKey('{app_name(index - 1)}.Item{index - 1}', null=True, on_delete=models.SET_NULL, related_name='+')")
     lines += [f"    f{number} = models.IntegerField(default=0)" for number in fields if number > 2 or (number == 2 and index == 0)]
+    for number in range(1, models_per_app):
+        lines += thing_source(index, number)
     return "\n".join(lines) + "\n"
 
 
@@ -95,7 +122,7 @@ def migration_source(index: int, apps: int, number: int) -> str:
     )
 
 
-def generate(target: Path, apps: int, migrations: int) -> Path:
+def generate(target: Path, apps: int, migrations: int, models_per_app: int = 1, env: dict | None = None) -> Path:
     target.mkdir(parents=True, exist_ok=True)
     (target / "benchproject").mkdir(exist_ok=True)
     (target / "benchproject" / "__init__.py").write_text("")
@@ -108,16 +135,16 @@ def generate(target: Path, apps: int, migrations: int) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
         (target / label / "__init__.py").write_text("")
         (folder / "__init__.py").write_text("")
-        (target / label / "models.py").write_text(models_source(index, apps, []))
+        (target / label / "models.py").write_text(models_source(index, apps, [], models_per_app))
     # The initial migrations come from Django itself (the custom user model's
     # fields differ between Django versions); the rest from the template.
-    subprocess.run([sys.executable, "manage.py", "makemigrations", *labels, "-v0"], cwd=target, check=True)
+    subprocess.run([sys.executable, "manage.py", "makemigrations", *labels, "-v0"], cwd=target, check=True, env=env)
     for index, label in enumerate(labels):
         fields = list(range(2, migrations + 1))
         for number in fields:
             (target / label / "migrations" / f"{migration_name(number)}.py").write_text(migration_source(index, apps, number))
-        (target / label / "models.py").write_text(models_source(index, apps, fields))
-    check = subprocess.run([sys.executable, "manage.py", "makemigrations", "--check", "--dry-run"], cwd=target, capture_output=True, text=True)
+        (target / label / "models.py").write_text(models_source(index, apps, fields, models_per_app))
+    check = subprocess.run([sys.executable, "manage.py", "makemigrations", "--check", "--dry-run"], cwd=target, capture_output=True, text=True, env=env)
     if check.returncode != 0:
         raise SystemExit(f"generate: models and migrations disagree:\n{check.stdout}{check.stderr}")
     return target
@@ -128,8 +155,9 @@ def main() -> None:
     parser.add_argument("target", type=Path)
     parser.add_argument("--apps", type=int, default=5)
     parser.add_argument("--migrations", type=int, default=20)
+    parser.add_argument("--models", type=int, default=1, help="models per app (1: the Item only)")
     args = parser.parse_args()
-    generate(args.target, args.apps, args.migrations)
+    generate(args.target, args.apps, args.migrations, args.models)
     print(textwrap.dedent(f"generated {args.apps} apps × {args.migrations} migrations in {args.target}"))
 
 

@@ -68,7 +68,7 @@ def predict(bridge: "DjangoBridge", labels: Iterable[str], carries: Iterable["da
     cached = bridge.predictions.get(carries)
     if cached is not None and cached[0] is loader and cached[1] == labels:
         return cached[2]
-    new, outside = _new_migrations(loader, labels)
+    new, outside = _new_migrations_once(bridge, loader, labels)
     names = {label: [migration.name for migration in migrations] for label, migrations in new.items()}
     carried = _carried(loader, data_migrations.place(carries, names)) if carries else []
     reset = ResetGraph(new, _broken(loader, labels, names, carried), carried, outside)
@@ -146,6 +146,25 @@ def _graph_without(loader: "MigrationLoader", labels: set[str]) -> "MigrationGra
                 if parent.key in kept:
                     graph.add_dependency(kept[key], key, parent.key)
     return graph
+
+
+def _new_migrations_once(
+    bridge: "DjangoBridge", loader: "MigrationLoader", labels: set[str]
+) -> tuple[dict[str, list["Migration"]], dict[str, list[str]]]:
+    """The autodetector runs once per set of files, whatever the kept data
+    migrations (its optimizer is quadratic in the operations: seconds on a
+    large project); each prediction gets its own copies of the migrations."""
+    if not (bridge.predicted and bridge.predicted[0] is loader and bridge.predicted[1] == frozenset(labels)):
+        bridge.predicted = (loader, frozenset(labels), _new_migrations(loader, labels))
+    new, outside = bridge.predicted[2]
+    return {label: [_copied(migration) for migration in migrations] for label, migrations in new.items()}, outside
+
+
+def _copied(migration: "Migration") -> "Migration":
+    twin = copy.copy(migration)
+    twin.operations, twin.dependencies = list(migration.operations), list(migration.dependencies)
+    twin.run_before, twin.replaces = list(migration.run_before), list(migration.replaces)
+    return twin
 
 
 def _new_migrations(loader: "MigrationLoader", labels: set[str]) -> tuple[dict[str, list["Migration"]], dict[str, list[str]]]:
