@@ -211,6 +211,8 @@ def report(rows: list[dict], out: Path) -> None:
 
 
 def plot(rows: list[dict], out: Path) -> None:
+    if not rows:
+        return
     try:
         import matplotlib
 

@@ -116,16 +116,20 @@ class Server:
             self.query(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
 
     def drop_matching(self, prefix: str) -> None:
-        """Drop the test's database and every scratch database made from it."""
+        """Drop the test's database and every scratch database made from it
+        (``djrs_<tag>_`` and the start of its name)."""
+        scratch = "djrs\\_%\\_" + prefix.replace("_", "\\_") + "%"
         if self.engine == "postgresql":
             from psycopg import sql
 
-            names = [row[0] for row in self.query("SELECT datname FROM pg_database WHERE datname LIKE %s", (prefix + "%",))]
+            names = [row[0] for row in self.query("SELECT datname FROM pg_database WHERE datname LIKE %s OR datname LIKE %s", (prefix + "%", scratch))]
             with self.admin() as conn:
                 for name in names:
                     conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
         else:
-            names = [row[0] for row in self.query("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE %s", (prefix + "%",))]
+            names = [row[0] for row in self.query(
+                "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE %s OR SCHEMA_NAME LIKE %s", (prefix + "%", scratch)
+            )]
             for name in names:
                 self.query(f"DROP DATABASE IF EXISTS `{name}`")
 
