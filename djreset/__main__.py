@@ -1,3 +1,3 @@
-from djreset.cli import program
+from djreset.cli import main
 
-program.run()
+main()

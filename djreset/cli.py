@@ -1,38 +1,54 @@
 """The ``djreset`` command: invoke's Program with djreset's tasks bundled.
 
-``--config``, ``--env`` and ``--yes`` work before the task name too
+``--config``, ``--env``, ``--yes`` and the output flags (``--json``,
+``--no-color``, ``--force-color``) work before the task name too
 (``djreset --env dev reset``); invoke's own runtime-config flag is not
-needed by djreset, so ``--config`` means reset.yaml here.
+needed by djreset, so ``--config`` means reset.yaml here.  ``manage.py
+djreset`` runs the same program (see djreset/management/).
 """
 from __future__ import annotations
+
+from typing import Sequence
 
 from invoke import Argument, Program
 
 from djreset import __version__
 from djreset.tasks import ns
 
+# Flags the program takes before the task name, handed to the tasks in c.config.djreset.
+SETTINGS = {
+    "config": (str, "path to reset.yaml (default: DJRESET_CONFIG, then ./reset.yaml)"),
+    "env": (str, "environment from reset.yaml (default: DJRESET_ENV, then default_env)"),
+    "yes": (bool, "confirm destructive steps without a prompt"),
+    "json": (bool, "print one JSON document on stdout (the text goes to stderr)"),
+    "no_color": (bool, "no colour (also NO_COLOR=1 or DJANGO_COLORS=nocolor)"),
+    "force_color": (bool, "colour even when the output is not a terminal"),
+}
+
 
 class DjresetProgram(Program):
+    # Folders where reset.yaml is looked for when neither --config nor DJRESET_CONFIG names it.
+    config_places: tuple[str, ...] = ()
+
     def core_args(self) -> list[Argument]:
         args = [arg for arg in super().core_args() if "config" not in arg.names]
-        return [
-            *args,
-            Argument(names=("config",), help="path to reset.yaml (default: DJRESET_CONFIG, then ./reset.yaml)"),
-            Argument(names=("env",), help="environment from reset.yaml (default: DJRESET_ENV, then default_env)"),
-            Argument(names=("yes",), kind=bool, default=False, help="confirm destructive steps without a prompt"),
-        ]
+        for name, (kind, help_text) in SETTINGS.items():
+            flag = name.replace("_", "-")
+            default = False if kind is bool else None
+            args.append(Argument(names=(flag,), kind=kind, default=default, help=help_text))
+        return args
 
     def update_config(self, merge: bool = True) -> None:
         # Program.update_config reads args.config as invoke's runtime config
         # file; hand ours to the tasks instead and give it nothing.
-        djreset = {
-            "config": self.args.config.value,
-            "env": self.args.env.value,
-            "yes": self.args.yes.value,
-        }
+        djreset = {name: self.args[name.replace("_", "-")].value for name in SETTINGS}
         self.args.config.set_value(None, cast=False)
         super().update_config(merge=merge)
-        self.config["djreset"] = djreset
+        self.config["djreset"] = {**djreset, "config_places": list(self.config_places)}
 
 
-program = DjresetProgram(name="djreset", binary="djreset", namespace=ns, version=__version__)
+def main(argv: Sequence[str] | None = None, binary: str = "djreset", config_places: Sequence[str] = ()) -> None:
+    """Run djreset with ``argv`` (default: sys.argv); exits with the task's code on failure."""
+    program = DjresetProgram(name="djreset", binary=binary, namespace=ns, version=__version__)
+    program.config_places = tuple(config_places)
+    program.run(list(argv) if argv is not None else None)

@@ -52,9 +52,9 @@ def graph_load_seconds(run: "Run") -> float:
 
 def migrate_seconds(run: "Run", alias: str) -> float:
     """Every migration on disk, applied to an empty scratch database."""
-    with run.scratch_database(alias) as scratch:
+    with run.scratch_database(alias) as scratch, run.out.progress("migrating an empty scratch database") as progress:
         begin = time.perf_counter()
-        graphs.apply_to_empty(run.django, scratch, run.django.loader().graph)
+        graphs.apply_to_empty(run.django, scratch, run.django.loader().graph, progress=progress)
         return time.perf_counter() - begin
 
 

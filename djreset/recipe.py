@@ -13,9 +13,9 @@ from __future__ import annotations
 import signal
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
-from typing import Iterator, Sequence
+from typing import Any, Iterator, Sequence
 
 from djreset import registry
 from djreset.config import StepCall
@@ -25,6 +25,7 @@ from djreset.safety import backup, faults
 from djreset.safety.confirm import confirm
 from djreset.safety.journal import Journal, describe_unfinished
 from djreset.safety.lock import project_lock
+from djreset.ui import Styled
 
 
 class Status(Enum):
@@ -40,6 +41,8 @@ class StepResult:
     number: int | None  # its place in the recipe; None for a step the runner put in
     status: Status = Status.SKIPPED
     seconds: float = 0.0
+    # What the step said and did, for --json (ui.Report).
+    record: dict[str, Any] = field(default_factory=dict)
 
     @property
     def spec(self) -> registry.StepSpec:
@@ -130,6 +133,11 @@ def prechecks(run: Run, calls: Sequence[StepCall]) -> None:
 
 
 def announce(run: Run, title: str) -> None:
+    report = run.out.report
+    report.set("environment", run.env.name)
+    report.set("dry_run", run.dry)
+    report.set("project", {"root": str(run.project.root), "settings": run.project.settings, "apps": list(run.apps)})
+    report.set("databases", {alias: run.engine(alias).describe() for alias in run.aliases})
     run.out.title(title)
     run.out.write(f"project  {run.project.root} ({run.project.settings})")
     run.out.write(f"apps     {', '.join(run.apps)}")
@@ -164,6 +172,8 @@ def run_steps(run: Run, results: list[StepResult], recorder: "JournalRecorder | 
         except BaseException:
             summarize(run, results, time.perf_counter() - started)
             raise
+        finally:
+            run.out.report.end_step()
         if not finished:
             for later in results[position + 1:]:
                 later.status = Status.NOT_NEEDED
@@ -179,9 +189,9 @@ def run_one(run: Run, result: StepResult, total: int, recorder: "JournalRecorder
         recorder.before(spec)
     _fault("before", result)
     if result.number is None:
-        run.out.write(f"\n==> {result.call.name} (automatic, before the first destructive step)")
+        result.record = run.out.begin_step(f"{result.call.name} (automatic, before the first destructive step)")
     else:
-        run.out.step(result.number, total, result.call.describe())
+        result.record = run.out.begin_step(f"[{result.number}/{total}] {result.call.describe()}")
     begin = time.perf_counter()
     try:
         call_step(run, result.call)
@@ -269,25 +279,47 @@ def rollback(run: Run, journal: Journal, failure: BaseException) -> None:
         run.out.write("\n==> no backup to roll back to (backups are disabled in reset.yaml)")
         return
     reason = "interrupted" if isinstance(failure, KeyboardInterrupt) else "a step failed"
-    run.out.write(f"\n==> rolling back ({reason}): putting back backup {made.id}")
+    run.out.write(f"\n==> rolling back ({reason}): putting back backup {made.id}", "WARNING")
+    run.out.report.set("rollback", {"backup": made.id, "reason": reason})
     # Finish the rollback even if asked to stop again.
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN), signal.signal(signal.SIGTERM, signal.SIG_IGN)
     try:
         backup.restore(run, made)
     except BaseException as exc:
         journal.finish("rollback failed")
-        run.out.write(f"    rollback failed: {exc}; run `djreset restore --env {run.env.name}` to finish it")
+        run.out.write(f"    rollback failed: {exc}; run `djreset restore --env {run.env.name}` to finish it", "ERROR")
+        run.out.report.set("rollback", {"backup": made.id, "reason": reason, "failed": str(exc)})
         return
     finally:
         signal.signal(signal.SIGINT, previous[0])
         signal.signal(signal.SIGTERM, previous[1])
     journal.finish("rolled back")
-    run.out.write(f"    rolled back: files, history{' and database' if made.manifest.get('databases') else ''} are as before the run")
+    run.out.write(f"    rolled back: files, history{' and database' if made.manifest.get('databases') else ''} are as before the run", "SUCCESS")
+
+
+STATUS_ROLES = {Status.OK: "SUCCESS", Status.FAILED: "ERROR", Status.SKIPPED: "NOTICE", Status.NOT_NEEDED: "NOTICE"}
 
 
 def summarize(run: Run, results: Sequence[StepResult], total: float) -> None:
     run.out.write("\nsummary" + (" (dry run: nothing was changed)" if run.dry else ""))
     timed = (Status.OK, Status.FAILED)
-    rows = [(r.call.describe(), r.status.value, f"{r.seconds:.2f}s" if r.status in timed else "-") for r in results]
+    rows = [(r.call.describe(), Styled(r.status.value, STATUS_ROLES[r.status]), f"{r.seconds:.2f}s" if r.status in timed else "-") for r in results]
     rows.append(("total", "", f"{total:.2f}s"))
     run.out.table(rows)
+    run.out.report.set("steps", [step_json(r) for r in results])
+    run.out.report.set("seconds", round(total, 3))
+
+
+def step_json(result: StepResult) -> dict[str, Any]:
+    """One step in --json: name, status, seconds, then what it said, did and found."""
+    timed = result.status in (Status.OK, Status.FAILED)
+    head = {
+        "name": result.call.name,
+        "options": dict(result.call.options),
+        "argument": result.call.argument,
+        "number": result.number,
+        "automatic": result.number is None,
+        "status": result.status.value,
+        "seconds": round(result.seconds, 3) if timed else None,
+    }
+    return {**head, **(result.record or {"actions": [], "messages": [], "warnings": [], "found": {}})}

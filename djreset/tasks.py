@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import functools
 import inspect
+import json
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -21,9 +23,11 @@ from typing import Any, Callable
 from invoke import Collection, Context, Exit, task
 from invoke.tasks import Task
 
+from djreset import __version__, ui
 from djreset import config as configuration
 from djreset import init as drafting
 from djreset import recipe, registry, state, steps  # noqa: F401 - importing steps registers them
+from djreset.bridge import terminal
 from djreset.config import StepCall
 from djreset.errors import DjresetError, Refused
 from djreset.run import Run
@@ -34,25 +38,61 @@ COMMON_HELP = {
     "config": "path to reset.yaml (default: DJRESET_CONFIG, then ./reset.yaml)",
     "yes": "confirm destructive steps without a prompt (for CI)",
 }
+# Every task takes these: how djreset prints, not what it does.
+OUTPUT_HELP = {
+    "json": "print one JSON document on stdout (the text goes to stderr); exit codes are unchanged",
+    "no_color": "no colour (also NO_COLOR=1 or DJANGO_COLORS=nocolor)",
+    "force_color": "colour even when the output is not a terminal",
+}
+OUTPUT_FLAGS = tuple(OUTPUT_HELP)
+
+
+def make_output(c: Context, flags: dict[str, Any]) -> ui.Output:
+    """Text on stdout (stderr with --json), in Django's colours on a terminal."""
+    as_json, no_color, force_color = (bool(_setting(c, name, flags.get(name))) for name in OUTPUT_FLAGS)
+    stream = sys.stderr if as_json else sys.stdout
+    colour = ui.colour_wanted(stream, no_color=no_color, force_color=force_color)
+    return ui.Output(stream, terminal.django_style() if colour else ui.PLAIN)
+
+
+def _with_output_flags(signature: inspect.Signature) -> inspect.Signature:
+    extra = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=False) for name in OUTPUT_FLAGS]
+    kept = [parameter for parameter in signature.parameters.values() if parameter.name != "out"]
+    positional = [parameter for parameter in kept if parameter.kind is not inspect.Parameter.VAR_KEYWORD]
+    return signature.replace(parameters=positional + extra + [p for p in kept if p not in positional])
 
 
 def reports_errors(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Known errors become one line and their exit code; nothing prints a password."""
+    """A task's frame: its Output (text, colour, --json), and its errors.
+
+    Known errors become one line and their exit code; nothing prints a
+    password.  With --json the document goes to stdout whatever happened.
+    """
+    name = func.__name__.replace("_", "-")
 
     @functools.wraps(func)
     def wrapper(c: Context, *args: Any, **kwargs: Any) -> Any:
+        flags = {flag: kwargs.pop(flag, False) for flag in OUTPUT_FLAGS}
+        out = make_output(c, flags)
+        out.report.set("task", name)
+        code, error = 0, None
         try:
-            return func(c, *args, **kwargs)
+            func(c, *args, out=out, **kwargs)
         except DjresetError as exc:
-            raise Exit(f"djreset: {mask(str(exc))}", code=exc.exit_code) from None
+            code, error = exc.exit_code, mask(str(exc))
         except KeyboardInterrupt as exc:
             # 128 + the signal: SIGTERM 143, Ctrl-C 130.
-            code = 143 if isinstance(exc, recipe.Interrupted) else 130
-            raise Exit("djreset: interrupted", code=code) from None
+            code, error = (143 if isinstance(exc, recipe.Interrupted) else 130), "interrupted"
         except Exception:  # a bug: show it, masked
             print(mask(traceback.format_exc()), file=sys.stderr, end="")
-            raise Exit("djreset: unexpected error (the traceback above is a bug report)", code=1) from None
+            code, error = 1, "unexpected error (the traceback above is a bug report)"
+        if _setting(c, "json", flags["json"]):
+            print(mask(json.dumps(out.report.document(__version__, code, error), indent=2, default=str)), flush=True)
+        if code:
+            line = f"djreset: {error}"
+            raise Exit(terminal.django_style().ERROR(line) if out.style is not ui.PLAIN and sys.stderr.isatty() else line, code=code)
 
+    wrapper.__signature__ = _with_output_flags(inspect.signature(func))  # type: ignore[attr-defined]
     return wrapper
 
 
@@ -63,12 +103,24 @@ def _setting(c: Context, name: str, given: Any) -> Any:
     return c.config.get("djreset", {}).get(name, given)
 
 
-def make_run(c: Context, env: str | None, config: str | None, yes: bool = False, *, dry: bool | None = None) -> Run:
-    project = configuration.load(configuration.find(_setting(c, "config", config)))
+def find_config(c: Context, config: str | None) -> Path:
+    """--config, DJRESET_CONFIG, then reset.yaml in the program's places (manage.py's folder), then here."""
+    given = _setting(c, "config", config)
+    if not given and not os.environ.get("DJRESET_CONFIG"):
+        for folder in c.config.get("djreset", {}).get("config_places") or ():
+            if (Path(folder) / configuration.CONFIG_NAME).is_file():
+                given = str(Path(folder) / configuration.CONFIG_NAME)
+                break
+    return configuration.find(given)
+
+
+def make_run(c: Context, env: str | None, config: str | None, yes: bool = False, *, out: ui.Output, dry: bool | None = None) -> Run:
+    project = configuration.load(find_config(c, config))
     environment = project.environment(_setting(c, "env", env))
     return Run(
         project,
         environment,
+        out=out,
         dry=bool(c.config.run.dry) if dry is None else dry,
         assume_yes=bool(_setting(c, "yes", yes)),
         context=c,
@@ -111,16 +163,15 @@ def _signature(spec: registry.StepSpec) -> tuple[inspect.Signature, dict[str, st
 def _step_task(spec: registry.StepSpec) -> Task:
     """A task that runs one step; its options become flags overriding the recipe."""
 
-    def body(c: Context, env: str | None = None, config: str | None = None, yes: bool = False, **flags: Any) -> None:
-        run = make_run(c, env, config, yes)
+    def body(c: Context, env: str | None = None, config: str | None = None, yes: bool = False, *, out: ui.Output, **flags: Any) -> None:
+        run = make_run(c, env, config, yes, out=out)
         recipe.execute(run, [_call_from_flags(spec, run, flags)], title=f"djreset {spec.name} · environment {run.env.name}")
 
     signature, help_text = _signature(spec)
     body.__doc__ = spec.func.__doc__
     body.__name__ = spec.name.replace("-", "_")
-    wrapped = reports_errors(body)
-    wrapped.__signature__ = signature  # type: ignore[attr-defined]
-    return Task(wrapped, name=spec.name, help=help_text)
+    body.__signature__ = signature  # type: ignore[attr-defined]
+    return Task(reports_errors(body), name=spec.name, help={**help_text, **OUTPUT_HELP})
 
 
 def _recipe_argument(run: Run, name: str) -> str:
@@ -133,38 +184,53 @@ def _recipe_argument(run: Run, name: str) -> str:
 # -- recipe-level tasks --------------------------------------------------------
 
 
-@task(help=COMMON_HELP)
+@task(help={**COMMON_HELP, **OUTPUT_HELP})
 @reports_errors
-def reset(c, env=None, config=None, yes=False):
+def reset(c, env=None, config=None, yes=False, *, out):
     """Run the environment's recipe, step by step, with a summary at the end."""
-    run = make_run(c, env, config, yes)
+    run = make_run(c, env, config, yes, out=out)
     names = " → ".join(call.describe() for call in run.env.steps)
     recipe.execute(run, run.env.steps, title=f"djreset reset · environment {run.env.name} · {names}")
 
 
-@task(help=COMMON_HELP)
+@task(help={**COMMON_HELP, **OUTPUT_HELP})
 @reports_errors
-def plan(c, env=None, config=None, yes=False):
+def plan(c, env=None, config=None, yes=False, *, out):
     """Show every file, statement and command the recipe would run; change nothing."""
-    run = make_run(c, env, config, yes, dry=True)
+    run = make_run(c, env, config, yes, out=out, dry=True)
     recipe.execute(run, run.env.steps, title=f"djreset plan · environment {run.env.name} (dry run)")
 
 
-@task(help=COMMON_HELP)
+@task(help={**COMMON_HELP, **OUTPUT_HELP})
 @reports_errors
-def backups(c, env=None, config=None, yes=False):
+def backups(c, env=None, config=None, yes=False, *, out):
     """List the backups djreset has made, oldest first."""
-    project = configuration.load(configuration.find(_setting(c, "config", config)))
+    project = configuration.load(find_config(c, config))
     found = state.all_backups(project)
+    out.report.set("backup_dir", str(project.backup_dir))
+    out.report.set("backups", [backup_json(item) for item in found])
     if not found:
-        print(f"no backups in {project.backup_dir}")
+        out.write(f"no backups in {project.backup_dir}")
     for item in found:
-        print(item.describe())
+        out.write(item.describe())
 
 
-@task(help={"settings": "DJANGO_SETTINGS_MODULE (default: the one manage.py names)", "force": "overwrite an existing reset.yaml"})
+def backup_json(backup: state.Backup) -> dict[str, Any]:
+    manifest = backup.manifest
+    keys = ("env", "reason", "created", "djreset", "apps")
+    return {
+        "id": backup.id,
+        "folder": str(backup.folder),
+        **{key: manifest.get(key) for key in keys},
+        "files": sorted(manifest.get("files", {})),
+        "history": manifest.get("history", {}),
+        "databases": sorted(manifest.get("databases", {})),
+    }
+
+
+@task(help={"settings": "DJANGO_SETTINGS_MODULE (default: the one manage.py names)", "force": "overwrite an existing reset.yaml", **OUTPUT_HELP})
 @reports_errors
-def init(c, settings=None, force=False):
+def init(c, settings=None, force=False, *, out):
     """Draft reset.yaml from the Django project in the current directory."""
     root = Path.cwd()
     target = root / configuration.CONFIG_NAME
@@ -175,20 +241,21 @@ def init(c, settings=None, force=False):
     # check runs every kept data migration on a scratch database: the draft must pass it.
     draft, note = drafting.trial(target, draft)
     target.write_text(drafting.render(draft))
-    print(f"wrote {target}")
-    print(f"  settings  {draft.settings}")
-    print(f"  apps      {', '.join(draft.apps)}")
+    out.report.set("wrote", str(target))
+    out.write(f"wrote {target}")
+    out.write(f"  settings  {draft.settings}")
+    out.write(f"  apps      {', '.join(draft.apps)}")
     for alias, block in draft.databases.items():
-        print(f"  database  {alias}: {block['engine']} {block['name']}")
+        out.write(f"  database  {alias}: {block['engine']} {block['name']}")
     if draft.password_variables:
-        print(f"  passwords from the environment: {', '.join(draft.password_variables)}")
+        out.write(f"  passwords from the environment: {', '.join(draft.password_variables)}")
     if draft.decisions:
         verdicts = [decision.verdict for decision in draft.decisions]
-        print(f"  data migrations: keep {verdicts.count('keep')}, drop {verdicts.count('drop')} (each with its reason: review them)")
+        out.write(f"  data migrations: keep {verdicts.count('keep')}, drop {verdicts.count('drop')} (each with its reason: review them)")
     if note:
-        print(f"  note: {note}")
-    print(f"  default environment: {draft.default_env}" + (" (the database has history to keep)" if draft.default_env == "keep" else ""))
-    print(f"next: djreset plan --env {draft.default_env}")
+        out.write(f"  note: {note}")
+    out.write(f"  default environment: {draft.default_env}" + (" (the database has history to keep)" if draft.default_env == "keep" else ""))
+    out.write(f"next: djreset plan --env {draft.default_env}")
 
 
 def _collection() -> Collection:

@@ -41,6 +41,9 @@ class SpecialOperation:
     def key(self) -> str:
         return f"{self.origin}:{self.index}"
 
+    def to_json(self, root: Path | None, decision: str | None) -> dict[str, Any]:
+        return {"operation": self.key, "kind": self.kind, "where": self.describe(root), "decision": decision}
+
     def describe(self, root: Path | None = None) -> str:
         try:
             where = self.file.relative_to(root) if root else self.file

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from django.db.migrations.loader import MigrationLoader
 
     from djreset.bridge import DjangoBridge
+    from djreset.ui import Progress
 
 Key = tuple[str, str]
 
@@ -226,7 +227,7 @@ def _carried(loader: "MigrationLoader", placements: list["data_migrations.Placem
     return carried
 
 
-def apply_to_empty(bridge: "DjangoBridge", alias: str, graph: "MigrationGraph", only: set[Key] | None = None) -> None:
+def apply_to_empty(bridge: "DjangoBridge", alias: str, graph: "MigrationGraph", only: set[Key] | None = None, progress: "Progress | None" = None) -> None:
     """Run the migrations of ``graph`` (or just ``only``) on the empty database ``alias``."""
     # Django's executor, on a copy of the loader we have (its own would read the disk again).
     loader = copy.copy(bridge.loader())
@@ -238,10 +239,14 @@ def apply_to_empty(bridge: "DjangoBridge", alias: str, graph: "MigrationGraph", 
     if only is not None:
         plan = [(migration, backwards) for migration, backwards in plan if (migration.app_label, migration.name) in only]
     current: list[str] = ["the migration plan"]
+    if progress is not None:
+        progress.total = len(plan)
 
     def follow(action: str, migration: "Migration | None" = None, fake: bool = False) -> None:
         if migration is not None:
             current[0] = f"{migration.app_label}.{migration.name}"
+        if progress is not None and action == "apply_success":
+            progress.advance()
 
     executor.progress_callback = follow
     with _failures_named(lambda: current[0]):
@@ -260,7 +265,7 @@ def _failures_named(what: Callable[[], str]) -> Iterator[None]:
         raise StepFailed(f"{what()} fails on a scratch database: {type(exc).__name__}: {first}") from exc
 
 
-def create_from_models(bridge: "DjangoBridge", alias: str, carried: list[tuple["Migration", bool]]) -> None:
+def create_from_models(bridge: "DjangoBridge", alias: str, carried: list[tuple["Migration", bool]], progress: "Progress | None" = None) -> None:
     """What a reset's new migrations build, without replaying them one by one.
 
     After a reset the new migrations are initial ones that create the
@@ -283,10 +288,15 @@ def create_from_models(bridge: "DjangoBridge", alias: str, carried: list[tuple["
                     state = migration.apply(state, editor)
 
     run([migration for migration, first in carried if first])
+    models = bridge.migratable_models(alias, auto_created=False)
+    if progress is not None:
+        progress.total = len(models)
     with _failures_named(lambda: "creating the models the new migrations create"):
         with connection.schema_editor() as editor:
-            for model in bridge.migratable_models(alias, auto_created=False):
+            for model in models:
                 editor.create_model(model)
+                if progress is not None:
+                    progress.advance()
     run([migration for migration, first in carried if not first])
 
 

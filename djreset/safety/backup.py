@@ -91,7 +91,8 @@ def create(run: "Run", *, with_database: bool, reason: str = "manual") -> Backup
         engine = run.engine(alias)
         if with_database and engine.exists():
             run.django.close_connections()
-            dump = engine.backup(folder)
+            with run.out.progress(f"dumping database {alias}", log=False):
+                dump = engine.backup(folder)
             target = dump.with_name(f"database-{alias}{''.join(dump.suffixes)}")
             dump.rename(target)
             manifest["databases"][alias] = {
@@ -125,7 +126,8 @@ def restore(run: "Run", backup: Backup) -> None:
     for alias, saved in manifest.get("databases", {}).items():
         engine = run.engine(alias)
         engine.recreate_with(saved.get("facts", {}))
-        engine.restore(run.actions, backup.folder / saved["dump"])
+        with run.out.progress(f"restoring database {alias}", log=False):
+            engine.restore(run.actions, backup.folder / saved["dump"])
     run.django.close_connections()
     for alias in manifest.get("history", {}):
         if alias in manifest.get("databases", {}):
@@ -154,7 +156,7 @@ def _restore_history(run: "Run", alias: str, rows: list[dict[str, Any]]) -> None
 def _restore_files(run: "Run", backup: Backup) -> None:
     archive_path = backup.folder / FILES_ARCHIVE
     folders = backup.manifest.get("files", {})
-    for label, relative in folders.items():
+    for relative in folders.values():
         directory = run.project.root / relative
         if directory.is_dir():
             for path in migration_files(directory):

@@ -63,6 +63,9 @@ def check(run: Run) -> None:
     except StepFailed as failure:
         problems, operations = [str(failure)], []
     problems = _database_problems(run) + problems
+    policy, root = run.project.data_migrations, run.project.root
+    run.out.found("problems", problems)
+    run.out.found("data_migrations", [op.to_json(root, data_migrations.decision(op, policy)) for op in operations])
     if problems:
         for problem in problems:
             run.out.info(f"✗ {problem}")

@@ -93,6 +93,7 @@ def makemigrations(run: Run) -> None:
     new_names = _write_new(run, files if files is not None else _detect(run))
     carried = write_carries(run, carries, new_names)
     run.django.forget_migration_modules(labels)
+    run.out.found("written", new_names)
     if run.dry:
         return
     state.forget_pending(run.project)

@@ -27,6 +27,7 @@ def _take_inventory(run: Run) -> None:
     """Save the new migrations and the kept data migrations before the old files go (makemigrations writes them)."""
     policy = run.project.data_migrations
     operations, carries = data_migrations.decided(run.django.loader(), run.apps, policy, run.project.root)
+    run.out.found("data_migrations", [op.to_json(run.project.root, data_migrations.decision(op, policy)) for op in operations])
     for op in operations:
         run.out.info(f"{data_migrations.decision(op, policy)}: {op.describe(run.project.root)}")
     run.state.carries = carries
@@ -48,6 +49,7 @@ def clean_files(run: Run) -> None:
             run.actions.note(f"{label}: no migrations package yet")
             continue
         files = migration_files(package.directory)
+        run.out.found("files", [run.relative(path) for path in files])
         if files and not run.dry:
             state.record_replaced(run.project, label, sorted(migration_names(files)))
         for number, path in enumerate(files, 1):

@@ -14,7 +14,6 @@ def measure(run: Run) -> None:
     """Count migrations and time graph loading and a fresh migrate; compare with before the last reset."""
     now = {"at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "apps": numbers.counts(run)}
     now["graph_load_seconds"] = numbers.graph_load_seconds(run)
-    run.out.progress("migrating an empty scratch database")
     now["migrate_seconds"] = numbers.migrate_seconds(run, "default" if "default" in run.aliases else run.aliases[0])
     before = numbers.before_last_reset(run)
     old = before or {}
@@ -26,5 +25,6 @@ def measure(run: Run) -> None:
     for label, counted in now["apps"].items():
         rows.append((f"  {label}", numbers.app_counts(old.get("apps", {}).get(label)), numbers.app_counts(counted)))
     run.out.table(rows)
+    run.out.found("measurements", {"now": now, "before": before})
     if not run.dry:
         state.save_measurement(run.project, run.env.name, now)

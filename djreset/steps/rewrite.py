@@ -38,7 +38,7 @@ def rewrite_history(run: Run) -> None:
             run.out.info(f"{alias}: already rewritten ({planned.describe_states()})")
             continue
         midway = lambda: faults.point("inside:rewrite-history")  # noqa: E731
-        run.actions.do(planned.describe(), lambda p=planned: history.swap(run.django, p, midway))
+        run.actions.do(planned.describe(), lambda p=planned, m=midway: history.swap(run.django, p, m))
         if not run.dry:
             _prove(run, alias)
 

@@ -83,12 +83,12 @@ def compare_with_scratch(run: Run, alias: str) -> tuple[schema.Diff, str]:
     if reused:
         return reused
     live = _live_snapshot(run, alias, tables)  # read before the scratch database takes its place
-    run.out.progress(f"{alias}: building a scratch database from {len(tables)} tables' migrations")
-    with run.scratch_database(alias) as scratch:
+    building = run.out.progress(f"{alias}: building a scratch database from {len(tables)} tables' migrations")
+    with building as progress, run.scratch_database(alias) as scratch:
         if applied is None:
-            graphs.create_from_models(run.django, scratch, carried)
+            graphs.create_from_models(run.django, scratch, carried, progress)
         else:
-            graphs.apply_to_empty(run.django, scratch, run.django.loader().graph, applied)
+            graphs.apply_to_empty(run.django, scratch, run.django.loader().graph, applied, progress)
         expected = schema.snapshot(run.django.connection(scratch), tables, run.engine(alias).catalog())
         faults.point("inside:verify")
     diff = schema.compare(live, expected, run.project.verify_accept)
@@ -117,6 +117,7 @@ def _history_problems(run: Run, alias: str) -> list[str]:
     missed = [f"{app}.{name}" for app, name in unapplied if name in expected.get(app, ())]
     later = [f"{app}.{name}" for app, name in unapplied if name not in expected.get(app, ())]
     problems = [inconsistent] if inconsistent else [f"{key} is not applied" for key in missed]
+    run.out.found("history_problems", [{"database": alias, "problem": problem} for problem in problems])
     for problem in problems:
         run.out.info(f"✗ {alias}: {problem}")
     if not problems:
@@ -131,6 +132,8 @@ def _report(run: Run, alias: str, diff: schema.Diff, source: str) -> int:
         run.out.info(f"accepted ({entry!r} in reset.yaml): {difference}")
     for error in diff.errors:
         run.out.info(f"✗ {error}")
+    run.out.found("differences", [{"database": alias, "difference": error} for error in diff.errors])
+    run.out.found("accepted", [{"database": alias, "difference": difference, "accepted_by": entry} for difference, entry in diff.accepted])
     verdict = "matches" if not diff.errors else f"differs in {len(diff.errors)} place(s) from"
     accepted = f" (with {len(diff.accepted)} accepted difference(s))" if diff.accepted else ""
     run.out.info(f"{alias}: the live schema {verdict} the schema built from {source}{accepted}")
@@ -145,6 +148,7 @@ def verify(run: Run) -> None:
         failures += _report(run, alias, *compare_with_scratch(run, alias))
         failures += len(_history_problems(run, alias))
     changes = history.pending_model_changes(run.django)
+    run.out.found("model_changes", changes)
     for change in changes:
         run.out.info(f"✗ no migration for {change}")
     failures += len(changes)
