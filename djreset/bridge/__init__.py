@@ -39,6 +39,15 @@ if TYPE_CHECKING:
     from djreset.config import Project
 
 
+def _django_is_running() -> bool:
+    """Has this process set Django up already (``manage.py djreset``)?"""
+    if "django.apps" not in sys.modules:
+        return False
+    from django.apps import apps
+
+    return apps.ready
+
+
 class DjangoBridge:
     def __init__(self, project: "Project", databases: Mapping[str, dict[str, Any]] | None):
         self.project = project
@@ -66,6 +75,9 @@ class DjangoBridge:
         root = str(self.project.root)
         if root not in sys.path:
             sys.path.insert(0, root)
+        if _django_is_running():
+            self._join_running_django()
+            return
         os.environ["DJANGO_SETTINGS_MODULE"] = self.project.settings
         try:
             import django
@@ -85,6 +97,34 @@ class DjangoBridge:
             django.setup()
         except Exception as exc:
             raise ConfigError(f"Django could not start with {self.project.settings}: {type(exc).__name__}: {exc}", self.project.settings_where) from None
+        self._ready = True
+
+    def _join_running_django(self) -> None:
+        """manage.py djreset: Django is set up already, with the settings manage.py chose.
+
+        Use it, if they are the settings reset.yaml names; reset.yaml's
+        databases still win, replacing connections Django may have made.
+        """
+        from django.conf import settings
+        from django.db import connections
+
+        running = getattr(settings, "SETTINGS_MODULE", None)
+        if running != self.project.settings:
+            raise ConfigError(
+                f"Django runs with the settings {running!r} (manage.py, DJANGO_SETTINGS_MODULE or --settings), "
+                f"but reset.yaml names {self.project.settings!r}: make them the same",
+                self.project.settings_where,
+            )
+        for alias, entry in self._databases.items():
+            settings.DATABASES[alias] = entry
+        if self._databases and "settings" in vars(connections):  # Django has read DATABASES already
+            for alias in self._databases:
+                if alias in connections.settings:
+                    connections[alias].close()
+                    del connections[alias]
+            wanted = {"default": dict(connections.settings["default"])} | {alias: dict(entry) for alias, entry in self._databases.items()}
+            configured = connections.configure_settings(wanted)
+            connections.settings.update({alias: configured[alias] for alias in self._databases})
         self._ready = True
 
     @property

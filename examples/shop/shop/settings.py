@@ -16,6 +16,8 @@ INSTALLED_APPS = [
     "accounts",
     "catalog",
     "orders",
+    # manage.py djreset <task>, and djreset's system checks (pip install djreset).
+    "djreset",
 ]
 
 MIDDLEWARE = [
