@@ -8,9 +8,11 @@ djreset`` runs the same program (see djreset/management/).
 """
 from __future__ import annotations
 
-from typing import Sequence
+from contextlib import contextmanager
+from typing import Iterator, Sequence
 
-from invoke import Argument, Program
+from invoke import Argument, Exit, Program
+from invoke.exceptions import ParseError
 
 from djreset import __version__
 from djreset.tasks import ns
@@ -26,6 +28,15 @@ SETTINGS = {
 }
 
 
+@contextmanager
+def _bad_command_line() -> Iterator[None]:
+    """A command line invoke cannot parse is bad input: one line, exit code 2."""
+    try:
+        yield
+    except ParseError as exc:
+        raise Exit(f"djreset: {exc}", code=2) from None
+
+
 class DjresetProgram(Program):
     # Folders where reset.yaml is looked for when neither --config nor DJRESET_CONFIG names it.
     config_places: tuple[str, ...] = ()
@@ -37,6 +48,14 @@ class DjresetProgram(Program):
             default = False if kind is bool else None
             args.append(Argument(names=(flag,), kind=kind, default=default, help=help_text))
         return args
+
+    def parse_core(self, argv: list[str] | None) -> None:
+        with _bad_command_line():
+            super().parse_core(argv)
+
+    def parse_tasks(self) -> None:
+        with _bad_command_line():
+            super().parse_tasks()
 
     def update_config(self, merge: bool = True) -> None:
         # Program.update_config reads args.config as invoke's runtime config

@@ -47,10 +47,9 @@ OUTPUT_HELP = {
 OUTPUT_FLAGS = tuple(OUTPUT_HELP)
 
 
-def make_output(c: Context, flags: dict[str, Any]) -> ui.Output:
+def make_output(*, json: bool, no_color: bool, force_color: bool) -> ui.Output:
     """Text on stdout (stderr with --json), in Django's colours on a terminal."""
-    as_json, no_color, force_color = (bool(_setting(c, name, flags.get(name))) for name in OUTPUT_FLAGS)
-    stream = sys.stderr if as_json else sys.stdout
+    stream = sys.stderr if json else sys.stdout
     colour = ui.colour_wanted(stream, no_color=no_color, force_color=force_color)
     return ui.Output(stream, terminal.django_style() if colour else ui.PLAIN)
 
@@ -72,8 +71,9 @@ def reports_errors(func: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(func)
     def wrapper(c: Context, *args: Any, **kwargs: Any) -> Any:
-        flags = {flag: kwargs.pop(flag, False) for flag in OUTPUT_FLAGS}
-        out = make_output(c, flags)
+        # Given to the task or to djreset itself (before the task name).
+        flags = {flag: bool(_setting(c, flag, kwargs.pop(flag, False))) for flag in OUTPUT_FLAGS}
+        out = make_output(**flags)
         out.report.set("task", name)
         code, error = 0, None
         try:
@@ -86,11 +86,11 @@ def reports_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         except Exception:  # a bug: show it, masked
             print(mask(traceback.format_exc()), file=sys.stderr, end="")
             code, error = 1, "unexpected error (the traceback above is a bug report)"
-        if _setting(c, "json", flags["json"]):
+        if flags["json"]:
             print(mask(json.dumps(out.report.document(__version__, code, error), indent=2, default=str)), flush=True)
         if code:
             line = f"djreset: {error}"
-            raise Exit(terminal.django_style().ERROR(line) if out.style is not ui.PLAIN and sys.stderr.isatty() else line, code=code)
+            raise Exit(out.style.ERROR(line) if sys.stderr.isatty() else line, code=code)
 
     wrapper.__signature__ = _with_output_flags(inspect.signature(func))  # type: ignore[attr-defined]
     return wrapper

@@ -7,11 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from conftest import clean_env, run_djreset, tree_snapshot
-
-pytestmark = pytest.mark.fast
 
 
 def manage_py(project: Path, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:

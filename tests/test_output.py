@@ -15,7 +15,6 @@ import pytest
 
 from conftest import clean_env, run_djreset, tree_snapshot
 
-pytestmark = pytest.mark.fast
 STEP_KEYS = {"name", "status", "seconds", "number", "automatic", "actions", "messages", "warnings", "found"}
 
 
@@ -80,6 +79,9 @@ def test_json_keeps_the_exit_codes_of_a_failure_and_of_bad_input(shop: Path) -> 
     code, report, err = as_json(shop, "plan", "--env", "nope")
     assert code == 2 and report["exit_code"] == 2 and report["ok"] is False
     assert "'nope'" in report["error"] and err.strip() == f"djreset: {report['error']}"
+    # A flag djreset does not know is bad input too: one line, 2.
+    unknown = run_djreset("plan", "--env", "keep", "--bogus", cwd=shop)
+    assert (unknown.code, unknown.out, unknown.err) == (2, "", "djreset: No idea what '--bogus' is!\n")
 
 
 def test_json_backups(shop: Path) -> None:

@@ -176,7 +176,8 @@ def run_shell(run: Run, command: str) -> None:
     env = {"DJANGO_SETTINGS_MODULE": run.project.settings, "DJRESET_ENV": run.env.name}
     run.out.info(f"$ {command}")
     with context.cd(str(run.project.root)):
-        result = context.run(command, env=env, warn=True, hide=False, in_stream=False, dry=False)
+        # Its output joins djreset's (stderr under --json, so stdout stays one JSON document).
+        result = context.run(command, env=env, warn=True, hide=False, in_stream=False, dry=False, out_stream=run.out.stream)
     if result is None or result.failed:
         code = result.exited if result is not None else "?"
         raise StepFailed(f"`{command}` exited with status {code}")
