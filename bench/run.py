@@ -67,7 +67,7 @@ def hand_recipe(project: Path, apps: list[str]) -> None:
     _run([sys.executable, "manage.py", "migrate", "--fake-initial"], project)
 
 
-def djreset(env: str):  # noqa: ANN201
+def djreset(env: str):
     def run(project: Path, apps: list[str]) -> None:
         _run([sys.executable, "-m", "djreset", "reset", "--env", env, "--yes"], project)
 

@@ -26,7 +26,31 @@ SUMMARY: dict[str, list[bool]] = {}
 TALLIES = ("bad input", "fault point")
 
 
-def pytest_runtest_logreport(report) -> None:  # noqa: ANN001 - pytest hook
+# The fast subset (marker `fast`): what CI also runs on the newest and a middle
+# Python x Django pair (noxfile.py).  Whole files, or single tests of a file;
+# each covers SQLite, PostgreSQL and MariaDB through its fixtures.
+FAST = (
+    "test_units.py",
+    "test_layout.py",
+    "test_django_app.py",
+    "test_output.py",
+    "test_recipes.py::test_case1_dev_recipe_drops_and_rebuilds",
+    "test_recipes.py::test_case2_keep_recipe_keeps_schema_and_data",
+    "test_keep.py::test_fk_cycle_makes_0001_and_0002_and_records_both",
+    "test_keep.py::test_a_column_changed_by_hand_is_refused_before_any_change_with_a_diff",
+    "test_keep.py::test_kept_data_migration_is_recorded_not_rerun_and_a_fresh_database_gets_its_data",
+    "test_engines.py::test_backup_and_restore_put_the_database_back_without_passwords_in_argv",
+    "test_safety.py::test_a_failing_step_rolls_back",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.nodeid.removeprefix("tests/").startswith(FAST):
+            item.add_marker(pytest.mark.fast)
+
+
+def pytest_runtest_logreport(report) -> None:
     if report.when == "call":
         for name, value in report.user_properties:
             if name in TALLIES:
@@ -34,7 +58,7 @@ def pytest_runtest_logreport(report) -> None:  # noqa: ANN001 - pytest hook
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item, call):  # noqa: ANN001, ANN201 - pytest hook
+def pytest_runtest_makereport(item, call):
     """In CI (DJRESET_REQUIRE_SERVERS=1) a skipped test is a failed test."""
     outcome = yield
     report = outcome.get_result()
@@ -43,7 +67,7 @@ def pytest_runtest_makereport(item, call):  # noqa: ANN001, ANN201 - pytest hook
         report.longrepr = f"unexpected skip (DJRESET_REQUIRE_SERVERS=1): {report.longrepr}"
 
 
-def pytest_terminal_summary(terminalreporter) -> None:  # noqa: ANN001 - pytest hook
+def pytest_terminal_summary(terminalreporter) -> None:
     bad = SUMMARY.get("bad input")
     if bad:
         terminalreporter.write_line(f"bad inputs: {len(bad)}, clean errors: {sum(bad)}")

@@ -15,8 +15,8 @@ import sys
 sys.path.insert(0, os.getcwd())
 os.environ["DJANGO_SETTINGS_MODULE"] = sys.argv[1]
 
-import django  # noqa: E402
-from django.conf import settings  # noqa: E402
+import django
+from django.conf import settings
 
 if len(sys.argv) > 2:
     settings.DATABASES["default"] = json.loads(sys.argv[2])
@@ -32,7 +32,7 @@ def table_schema(cursor, table):
         for c in intro.get_table_description(cursor, table)
     ]
     constraints = []
-    for name, info in intro.get_constraints(cursor, table).items():
+    for info in intro.get_constraints(cursor, table).values():
         constraints.append(
             {
                 "columns": info["columns"],

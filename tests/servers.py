@@ -83,7 +83,7 @@ class Server:
             finally:
                 conn.close()
 
-    def admin(self, database: str | None = None):  # noqa: ANN201
+    def admin(self, database: str | None = None):
         return self.connect("admin", database)
 
     def query(self, sql: str, params: tuple = (), database: str | None = None, role: str = "admin") -> list[tuple]:

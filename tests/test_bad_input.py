@@ -96,7 +96,7 @@ CASES = [
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
-def test_bad_input_is_refused_cleanly(case: Case, shop: Path, record_property) -> None:  # noqa: ANN001
+def test_bad_input_is_refused_cleanly(case: Case, shop: Path, record_property) -> None:
     config = shop / "reset.yaml"
     if isinstance(case.config, bytes):
         config.write_bytes(case.config)

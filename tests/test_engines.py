@@ -203,7 +203,7 @@ def test_backup_and_restore_put_the_database_back_without_passwords_in_argv(targ
     if programs:
         recorded = log.read_bytes()
         assert all(program.encode() in recorded for program in programs), recorded
-        for user, password in target.server.users.values():
+        for _user, password in target.server.users.values():
             assert password.encode() not in recorded
         assert password.encode() not in (made.text + restored.text).encode()
 

@@ -58,7 +58,7 @@ def listed_history(state: dict, apps: tuple[str, ...] = APPS) -> list[list[str]]
 
 
 @pytest.fixture(params=ENGINES)
-def cycle(request: pytest.FixtureRequest, tmp_path: Path):  # noqa: ANN201
+def cycle(request: pytest.FixtureRequest, tmp_path: Path):
     """Two apps with foreign keys to each other, migrated and seeded, on each engine."""
     with prepared(request.param, CYCLE, "cycle.settings", ("seed",), tmp_path) as ready:
         yield ready

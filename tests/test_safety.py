@@ -44,7 +44,7 @@ def state(target: Target) -> tuple[dict, dict]:
 
 
 @pytest.mark.parametrize("env,point", fault_points(), ids=[f"{env}-{point}" for env, point in fault_points()])
-def test_killed_at_any_point_restore_puts_everything_back(target: Target, env: str, point: str, record_property) -> None:  # noqa: ANN001
+def test_killed_at_any_point_restore_puts_everything_back(target: Target, env: str, point: str, record_property) -> None:
     before = state(target)
     killed = target.djreset("reset", "--env", env, "--yes", env=target.env(DJRESET_FAULT=point))
     recovered = False

@@ -137,7 +137,7 @@ class Engine(ABC):
         """Facts about the database that create-db should bring back."""
         return {}
 
-    def recreate_with(self, facts: dict[str, Any]) -> None:
+    def recreate_with(self, facts: dict[str, Any]) -> None:  # noqa: B027 - optional hook, a no-op by default
         """Use facts saved by :meth:`remember_before_drop` when creating."""
 
 
