@@ -58,7 +58,8 @@ def main() -> None:
     say("Case 2: keep the database (examples/shop copied to .work/demo/keep)")
     keep = fresh_copy("keep")
     before = show("before", keep)
-    run(*djreset, "plan", "--env", "keep", cwd=keep)
+    # The example installs djreset as a Django app: its tasks are management commands too.
+    run(sys.executable, "manage.py", "djreset", "plan", "--env", "keep", cwd=keep)
     run(*djreset, "reset", "--env", "keep", "--yes", cwd=keep)
     after = show("after ", keep)
     run(sys.executable, "manage.py", "migrate", "--check", cwd=keep)
