@@ -87,7 +87,7 @@ def reports_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             print(mask(traceback.format_exc()), file=sys.stderr, end="")
             code, error = 1, "unexpected error (the traceback above is a bug report)"
         if flags["json"]:
-            print(mask(json.dumps(out.report.document(__version__, code, error), indent=2, default=str)), flush=True)
+            print(json.dumps(out.report.document(__version__, code, error), indent=2), flush=True)
         if code:
             line = f"djreset: {error}"
             raise Exit(out.style.ERROR(line) if sys.stderr.isatty() else line, code=code)

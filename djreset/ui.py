@@ -95,8 +95,20 @@ class Report:
             target[key] = value
 
     def document(self, version: str, exit_code: int, error: str | None) -> dict[str, Any]:
+        """The --json document, every string masked (before JSON escapes a password's quotes)."""
         head = {"djreset": version, "ok": exit_code == 0, "exit_code": exit_code, "error": error}
-        return {**head, **self.data}
+        return _masked({**head, **self.data})
+
+
+def _masked(value: Any) -> Any:
+    """``value`` as JSON values (paths and the like become text), with every secret masked."""
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    if isinstance(value, dict):
+        return {str(key): _masked(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_masked(item) for item in value]
+    return mask(str(value))
 
 
 class Progress:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import clean_env, run_djreset, tree_snapshot
+from conftest import Target, clean_env, run_djreset, tree_snapshot
 
 STEP_KEYS = {"name", "status", "seconds", "number", "automatic", "actions", "messages", "warnings", "found"}
 
@@ -95,6 +95,15 @@ def test_json_backups(shop: Path) -> None:
     with closing(sqlite3.connect(shop / "db.sqlite3")) as db:
         assert backup["history"] == {"default": db.execute("SELECT COUNT(*) FROM django_migrations").fetchone()[0]}
     assert (shop / ".djreset" / "backups" / backup["id"] / "manifest.json").is_file()
+
+
+def test_json_on_a_server_database_never_shows_a_password(server_target: Target) -> None:
+    result = server_target.djreset("plan", "--env", "keep", "--json")
+    assert result.code == 0, result.err
+    report = json.loads(result.out)
+    assert report["databases"]["default"].startswith(server_target.engine)
+    for _user, password in server_target.server.users.values():
+        assert password not in result.out and password not in result.err
 
 
 # -- colour and progress ------------------------------------------------------------
