@@ -148,7 +148,7 @@ class Run:
 def failing_carries(run: Run, reset: "ResetGraph", carries: list["Carry"]) -> dict[str, str]:
     """Every kept data migration, run on a scratch database of each alias built as
     the reset will build it: origin → the error of each one that fails."""
-    origins = {(migration.app_label, migration.name): carry.origin for (migration, _), carry in zip(reset.carried, carries)}
+    origins = {(migration.app_label, migration.name): carry.origin for (migration, _), carry in zip(reset.carried, carries, strict=False)}
     failures: dict[str, str] = {}
     for alias in run.aliases:
         with run.scratch_database(alias) as scratch:

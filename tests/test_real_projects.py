@@ -37,7 +37,7 @@ def reset_keep(target: Target, apps: tuple[str, ...], **env: str) -> tuple[dict,
 
 
 @pytest.fixture(params=ENGINES)
-def inventory(request: pytest.FixtureRequest, tmp_path: Path):  # noqa: ANN201
+def inventory(request: pytest.FixtureRequest, tmp_path: Path):
     with prepared(request.param, INVENTORY, "inventory.settings", ("seed",), tmp_path) as ready:
         yield ready
 

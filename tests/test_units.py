@@ -249,21 +249,21 @@ def test_a_restore_is_backed_up_first() -> None:
 # -- a first decision for each data migration (init) ---------------------------------------------
 
 
-def seeds(apps, schema_editor):  # noqa: ANN001, ANN201 - migration code under test
+def seeds(apps, schema_editor):
     Genre = apps.get_model("library", "Genre")
     Genre.objects.using(schema_editor.connection.alias).bulk_create([Genre(name="Poetry")])
 
 
-def builds_and_saves(apps, schema_editor):  # noqa: ANN001, ANN201
+def builds_and_saves(apps, schema_editor):
     Setting = apps.get_model("library", "Setting")
     _save(Setting(key="a"))
 
 
-def _save(instance):  # noqa: ANN001, ANN202
+def _save(instance):
     instance.save()
 
 
-def backfills(apps, schema_editor):  # noqa: ANN001, ANN201
+def backfills(apps, schema_editor):
     Book = apps.get_model("library", "Book")
     for book in Book.objects.filter(isbn=""):
         book.isbn = "0"
