@@ -104,6 +104,8 @@ class MySQLEngine(ServerEngine):
             actions.do(shown, execute)
         except MySQLdb.OperationalError as exc:
             code, message = exc.args[0], exc.args[-1]
+            if code == 1094 and statement.startswith("KILL"):
+                return  # unknown thread: the session ended by itself between the listing and the KILL
             if code in ACCESS_DENIED:
                 raise StepFailed(f"{self.admin_user} may not {what or 'run ' + shown}: {message} (give reset.yaml admin credentials that may)") from None
             if code == 1205:  # lock wait timeout
