@@ -227,7 +227,7 @@ def plot(rows: list[dict], out: Path) -> None:
     for variant, label in labels:
         points = [(row["total"], row[f"{variant}_s"]) for row in rows if row[f"{variant}_s"] != ""]
         if points:
-            axes.plot(*zip(*points), marker="o", label=label)
+            axes.plot(*zip(*points, strict=True), marker="o", label=label)
     axes.set_xscale("log")
     axes.set_yscale("log")
     axes.set_xlabel("total migrations (apps × migrations per app), log scale")

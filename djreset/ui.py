@@ -221,10 +221,6 @@ class Output:
         """Record a finding for --json (the human output says it in words already)."""
         self.report.found(key, value)
 
-    def progress(self, text: str) -> None:
-        """A part that may take a while on a large project is starting."""
-        self.write(f"    {text}...")
-
     def done(self, seconds: float) -> None:
         self.write(f"    {self.style.SUCCESS('done')} in {seconds:.2f}s")
 

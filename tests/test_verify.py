@@ -53,7 +53,7 @@ def drift(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Target]:
         yield target
 
 
-def errors(result) -> list[str]:  # noqa: ANN001
+def errors(result) -> list[str]:
     return [line.strip() for line in result.out.splitlines() if line.strip().startswith("✗")]
 
 

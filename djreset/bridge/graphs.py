@@ -283,7 +283,7 @@ def create_from_models(bridge: "DjangoBridge", alias: str, carried: list[tuple["
         nonlocal state
         for migration in migrations:
             origin = getattr(migration, data_migrations.CARRIED, f"{migration.app_label}.{migration.name}")
-            with _failures_named(lambda: f"the kept data migration {origin}"):
+            with _failures_named(lambda origin=origin: f"the kept data migration {origin}"):
                 with connection.schema_editor(atomic=migration.atomic) as editor:
                     state = migration.apply(state, editor)
 
