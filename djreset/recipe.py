@@ -18,13 +18,14 @@ from enum import Enum
 from typing import Any, Iterator, Sequence
 
 from djreset import registry
+from djreset.actions import Change
 from djreset.config import StepCall
+from djreset.engines.clients import sweep_private_files
 from djreset.errors import NothingToDo, Refused
 from djreset.run import Run
-from djreset.safety import backup, faults
+from djreset.safety import backup, faults, lock
 from djreset.safety.confirm import confirm
-from djreset.safety.journal import Journal, describe_unfinished
-from djreset.safety.lock import project_lock
+from djreset.safety.journal import Journal, changed_databases, describe_unfinished
 from djreset.ui import Styled
 
 
@@ -55,38 +56,51 @@ class Interrupted(KeyboardInterrupt):
 
 def execute(run: Run, calls: Sequence[StepCall], title: str) -> list[StepResult]:
     """Run ``calls``: refuse, confirm, back up, loop, summarize; roll back on failure."""
+    sweep_private_files()  # a client option file a killed run left behind
     journal = Journal(run.project)
-    refuse_if_unfinished(run, journal, calls)
+    holder = lock.holder(run.project)
+    destructive = _destructive(calls) and not run.dry
+    if destructive and holder is not None:
+        raise Refused(f"another djreset (pid {holder}) is resetting this project right now; wait for it to finish")
+    refuse_if_unfinished(run, journal, calls, lock_free=holder is None)
     run.remove_abandoned_scratch()
-    results = plan(run, calls)
     prechecks(run, calls)
+    results = plan(run, calls)
     announce(run, title)
-    confirm(run, calls)
-    if run.dry or not _destructive(calls):
+    if not destructive:
         return run_steps(run, results, None)
-    recorder = JournalRecorder(journal, run, calls)
-    with project_lock(run.project), signals_interrupt():
-        try:
-            results = run_steps(run, results, recorder)
-        except (Exception, KeyboardInterrupt) as failure:
-            rollback(run, journal, failure)
-            raise
+    confirm(run, calls)
+    with lock.project_lock(run.project):
+        # Under the lock, a run the journal calls "running" is dead: ask again.
+        refuse_if_unfinished(run, journal, calls, lock_free=True, quiet=True)
+        recorder = JournalRecorder(journal, run, calls)
+        with signals_interrupt():
+            try:
+                results = run_steps(run, results, recorder)
+            except (Exception, KeyboardInterrupt) as failure:
+                rollback(run, journal, failure)
+                raise
+            finally:
+                run.actions.ledger = None
         recorder.finish()
         return results
 
 
 def _destructive(calls: Sequence[StepCall]) -> bool:
-    return any(registry.get(call.name).destructive for call in calls)
+    return any(call.is_destructive for call in calls)
 
 
-def refuse_if_unfinished(run: Run, journal: Journal, calls: Sequence[StepCall]) -> None:
+def refuse_if_unfinished(run: Run, journal: Journal, calls: Sequence[StepCall], lock_free: bool, quiet: bool = False) -> None:
     """A reset that was cut short comes first: only restore may run on top of it."""
-    unfinished = journal.unfinished()
+    if not lock_free:
+        run.out.warn(f"another djreset (pid {lock.holder(run.project)}) is changing this project right now; what follows may show its work half done")
+    unfinished = journal.unfinished(lock_free)
     if unfinished:
         restoring = all(registry.get(call.name).restores for call in calls)
         if _destructive(calls) and not run.dry and not restoring:
             raise Refused(describe_unfinished(unfinished))
-        run.out.warn(describe_unfinished(unfinished))
+        if not quiet:
+            run.out.warn(describe_unfinished(unfinished))
     run.state.unfinished = unfinished
 
 
@@ -94,38 +108,46 @@ def plan(run: Run, calls: Sequence[StepCall]) -> list[StepResult]:
     """The recipe's steps, numbered, with the automatic backup put in where it is needed."""
     results = [StepResult(call, number) for number, call in enumerate(calls, 1)]
     if needs_backup(run, calls):
-        first = next(index for index, result in enumerate(results) if result.spec.destructive)
+        first = next(index for index, result in enumerate(results) if result.call.is_destructive)
         results.insert(first, StepResult(automatic_backup(run, calls), None))
     return results
 
 
 def needs_backup(run: Run, calls: Sequence[StepCall]) -> bool:
-    """Back up first unless the recipe itself backs up before its first destructive step."""
-    if run.dry or not run.project.backups_enabled:
+    """Back up first unless the recipe itself backs up before its first destructive step.
+
+    A restore always backs up what it replaces, whatever reset.yaml says: it is
+    the one way back from a restore of the wrong backup."""
+    if run.dry:
         return False
     for call in calls:
         spec = registry.get(call.name)
         if spec.saves_backup:
             return False
-        if spec.destructive:
-            return True
+        if call.is_destructive:
+            return run.project.backups_enabled or spec.restores
     return False
 
 
 def automatic_backup(run: Run, calls: Sequence[StepCall]) -> StepCall:
     specs = [registry.get(call.name) for call in calls]
-    drops = any(spec.drops_database for spec in specs)
     if any(spec.restores for spec in specs):
-        reason = "before restore"  # a restore is itself undoable
-    else:
-        reason = "before reset" if len(calls) > 1 else f"before {calls[0].name}"
-    options = {"database": drops and run.project.dump_database, "reason": reason}
+        # A restore is itself undoable: the databases it replaces are dumped first.
+        return StepCall("backup", {"database": bool(run.state.replaces), "reason": "before restore"}, None, automatic=True)
+    reason = "before reset" if len(calls) > 1 else f"before {calls[0].name}"
+    # A database the recipe drops, or changes through Django, can only come back from a dump.
+    changes = any(spec.drops_database or (spec.changes_data and call.destructive is not False) for spec, call in zip(specs, calls, strict=True))
+    options = {"database": changes and run.project.dump_database, "reason": reason}
     return StepCall("backup", options, None, automatic=True)
 
 
 def prechecks(run: Run, calls: Sequence[StepCall]) -> None:
     """Refusals that must leave nothing behind: before the prompt, the backup, the journal."""
     run.django.check_apps(run.apps)
+    for call in calls:  # bad input first (exit 2), refusals after
+        check_call = registry.get(call.name).check_call
+        if check_call:
+            check_call(run, call)
     for name in dict.fromkeys(call.name for call in calls):
         precheck = registry.get(name).precheck
         if precheck:
@@ -184,9 +206,8 @@ def run_steps(run: Run, results: list[StepResult], recorder: "JournalRecorder | 
 
 def run_one(run: Run, result: StepResult, total: int, recorder: "JournalRecorder | None") -> bool:
     """One step, framed: journal, fault points, output, timing.  False: the recipe ends here."""
-    spec = result.spec
     if recorder is not None:
-        recorder.before(spec)
+        recorder.before(run, result.call)
     _fault("before", result)
     if result.number is None:
         result.record = run.out.begin_step(f"{result.call.name} (automatic, before the first destructive step)")
@@ -194,7 +215,8 @@ def run_one(run: Run, result: StepResult, total: int, recorder: "JournalRecorder
         result.record = run.out.begin_step(f"[{result.number}/{total}] {result.call.describe()}")
     begin = time.perf_counter()
     try:
-        call_step(run, result.call)
+        with run.django.database_errors():
+            call_step(run, result.call)
     except NothingToDo as done:
         result.status, result.seconds = Status.OK, time.perf_counter() - begin
         run.out.info(str(done))
@@ -219,8 +241,6 @@ def call_step(run: Run, call: StepCall) -> None:
 
 def _after(run: Run, result: StepResult, recorder: "JournalRecorder | None") -> None:
     spec = result.spec
-    if spec.saves_backup:
-        run.state.changes_before_backup = run.actions.performed
     if spec.changes_schema:
         run.django.schema_may_have_changed()
     if result.number is not None:
@@ -237,18 +257,29 @@ def _fault(when: str, result: StepResult) -> None:
 
 class JournalRecorder:
     """The one place the runner writes the journal: it starts with the first
-    step that changes or saves something, and follows every step after it."""
+    step that changes or saves something, and follows every step after it.
+    While it runs, database changes are journaled before they are made."""
 
     def __init__(self, journal: Journal, run: Run, calls: Sequence[StepCall]):
         self.journal = journal
         self.env = run.env.name
         self.steps = [call.name for call in calls]
 
-    def before(self, spec: registry.StepSpec) -> None:
-        if not self.journal.data and (spec.destructive or spec.saves_backup):
-            self.journal.start(self.env, self.steps)
-        if spec.destructive and not self.journal.data.get("destructive_started"):
+    def before(self, run: Run, call: StepCall) -> None:
+        spec = registry.get(call.name)
+        if not self.journal.data and (call.is_destructive or spec.saves_backup):
+            self.journal.start(self.env, self.steps, backup.migration_folders(run))
+            run.actions.ledger = self.journal
+        if not self.journal.data:
+            return
+        if call.is_destructive and not self.journal.data.get("destructive_started"):
             self.journal.update(destructive_started=True)
+        if spec.restores and run.state.restoring:
+            chosen, scope, _ = run.state.restoring
+            self.journal.update(restoring=chosen.id, scope={"databases": scope.databases, "folders": scope.folders})
+        if spec.changes_data and call.destructive is not False:
+            for alias in run.aliases:  # through Django: only a dump can undo it
+                self.journal.record(Change(alias, "data"))
 
     def after(self, run: Run, result: StepResult) -> None:
         if not self.journal.data:
@@ -267,24 +298,26 @@ class JournalRecorder:
 
 
 def rollback(run: Run, journal: Journal, failure: BaseException) -> None:
-    """Put the backup back after a failed or interrupted run, and say so."""
+    """Put back what the failed or interrupted run changed, and only that; say what."""
     made = run.state.backup
-    changed = run.actions.performed > run.state.changes_before_backup
-    if not journal.data.get("destructive_started") or not changed:
-        if journal.data:
-            journal.finish("nothing changed")
+    if not journal.data:
         return
-    if made is None:
-        journal.finish("failed without a backup")
-        run.out.write("\n==> no backup to roll back to (backups are disabled in reset.yaml)")
+    if not journal.data.get("destructive_started"):
+        journal.finish("nothing changed")  # it stopped before its first destructive step
         return
     reason = "interrupted" if isinstance(failure, KeyboardInterrupt) else "a step failed"
-    run.out.write(f"\n==> rolling back ({reason}): putting back backup {made.id}", "WARNING")
+    if made is None:
+        journal.finish("failed without a backup")
+        run.out.write(f"\n==> {reason}, and there is no backup to roll back to (backups are disabled in reset.yaml)", "WARNING")
+        return
+    run.out.write(f"\n==> rolling back ({reason}): putting back what the run changed, from backup {made.id}", "WARNING")
     run.out.report.set("rollback", {"backup": made.id, "reason": reason})
+    scope = backup.Scope(changed_databases(journal.data), journal.data.get("folders") or {})
     # Finish the rollback even if asked to stop again.
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN), signal.signal(signal.SIGTERM, signal.SIG_IGN)
     try:
-        backup.restore(run, made)
+        with run.django.database_errors():
+            done = backup.put_back(run, made, scope, backup.check(run, made))
     except BaseException as exc:
         journal.finish("rollback failed")
         run.out.write(f"    rollback failed: {exc}; run `djreset restore --env {run.env.name}` to finish it", "ERROR")
@@ -294,7 +327,10 @@ def rollback(run: Run, journal: Journal, failure: BaseException) -> None:
         signal.signal(signal.SIGINT, previous[0])
         signal.signal(signal.SIGTERM, previous[1])
     journal.finish("rolled back")
-    run.out.write(f"    rolled back: files, history{' and database' if made.manifest.get('databases') else ''} are as before the run", "SUCCESS")
+    if done:
+        run.out.write(f"    rolled back: put back {'; '.join(done)}", "SUCCESS")
+    else:
+        run.out.write("    rolled back: nothing to put back (the migration files and history rows match the backup; no database was changed)", "SUCCESS")
 
 
 STATUS_ROLES = {Status.OK: "SUCCESS", Status.FAILED: "ERROR", Status.SKIPPED: "NOTICE", Status.NOT_NEEDED: "NOTICE"}

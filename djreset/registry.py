@@ -33,6 +33,8 @@ class StepSpec:
     # Runs for every step of a recipe before anything is done (before the
     # confirmation and the backup): refusals that must leave nothing behind.
     precheck: Callable[..., Any] | None = None
+    # Checks one recipe entry (its argument, say) at the same time: (run, call).
+    check_call: Callable[..., Any] | None = None
     # Takes a backup itself: no automatic backup is needed before it.
     saves_backup: bool = False
     # Puts a backup back: the one step that may run over an unfinished run.
@@ -41,6 +43,9 @@ class StepSpec:
     drops_database: bool = False
     # May change a database's schema: live schema snapshots taken before it are stale.
     changes_schema: bool = True
+    # May change tables and rows through Django rather than an engine (migrate,
+    # manage, run): undoing that needs the database's dump.
+    changes_data: bool = False
     # Replaces the listed apps' migration files.
     replaces_files: bool = False
 

@@ -37,9 +37,10 @@ class RunState:
     unfinished: dict[str, Any] | None = None
     # The backup this run took (automatic, or the backup step's).
     backup: "Backup | None" = None
-    # Actions.performed when that backup was taken: a failed run with no
-    # change since has nothing to roll back.
-    changes_before_backup: int = 0
+    # restore: the backup it puts back and what of it (safety.backup.Scope),
+    # chosen before anything runs; and the aliases whose databases it replaces.
+    restoring: Any = None
+    replaces: list[str] = field(default_factory=list)
     # The steps after the one running now, and the names of those done.
     steps_ahead: list["StepSpec"] = field(default_factory=list)
     steps_done: list[str] = field(default_factory=list)
@@ -76,7 +77,11 @@ class Run:
         self.actions = Actions(self.out, dry)
         self.state = RunState()
         self._engines: dict[str, "engines.Engine"] = {alias: engines.for_spec(spec) for alias, spec in env.databases.items()}
-        self.django = DjangoBridge(project, {alias: engine.django_settings() for alias, engine in self._engines.items()})
+        self.django = DjangoBridge(
+            project,
+            {alias: engine.django_settings() for alias, engine in self._engines.items()},
+            session_sql=lambda alias: self.engine(alias).session_statements(),
+        )
 
     @property
     def apps(self) -> tuple[str, ...]:

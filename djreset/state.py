@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import os
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -75,12 +76,41 @@ def record_new(project: "Project", app: str, names: list[str]) -> None:
 
 
 # -- .djreset/ -------------------------------------------------------------------------
+# Private to the user running djreset: backups hold a copy of the data (password
+# hashes included), the journal names databases.  Folders 0700, files 0600.
+
+
+@contextmanager
+def private_files() -> Iterator[None]:
+    """Everything created inside (by djreset or a dump client it starts) is the user's only."""
+    previous = os.umask(0o077)
+    try:
+        yield
+    finally:
+        os.umask(previous)
+
+
+def private_dir(path: Path) -> Path:
+    """``path`` and the folders made for it, 0700 (also when an older djreset made them 0755)."""
+    with private_files():
+        path.mkdir(parents=True, exist_ok=True)
+    path.chmod(0o700)
+    return path
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write a 0600 file atomically (a kill leaves the old one or the new one, never half)."""
+    private_dir(path.parent)
+    temporary = path.with_name(path.name + ".tmp")
+    with private_files():
+        temporary.write_text(text)
+    os.replace(temporary, path)
+
 
 
 def state_dir(project: "Project") -> Path:
     """``.djreset/``, made on first use, with a .gitignore that keeps all of it out of git."""
-    folder = project.state_dir
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = private_dir(project.state_dir)
     ignore = folder / ".gitignore"
     if not ignore.exists():
         ignore.write_text("# djreset's own files: journal, lock, backups, measurements\n*\n")
@@ -91,9 +121,10 @@ def journal_path(project: "Project") -> Path:
     return project.state_dir / "journal.json"
 
 
-def lock_path(project: "Project") -> Path:
-    """Taken by every run that changes something: it makes .djreset/ (and its .gitignore)."""
-    return state_dir(project) / "lock"
+def lock_path(project: "Project", make: bool = True) -> Path:
+    """Taken by every run that changes something: it makes .djreset/ (and its .gitignore);
+    ``make=False`` to look at it without making anything."""
+    return (state_dir(project) if make else project.state_dir) / "lock"
 
 
 def pending_path(project: "Project") -> Path:
@@ -103,7 +134,7 @@ def pending_path(project: "Project") -> Path:
 
 def save_pending(project: "Project", pending: dict[str, Any]) -> None:
     state_dir(project)
-    pending_path(project).write_text(json.dumps(pending))
+    write_private(pending_path(project), json.dumps(pending))
 
 
 def load_pending(project: "Project") -> dict[str, Any] | None:
@@ -133,9 +164,7 @@ def saved_measurements(project: "Project", env: str) -> list[dict[str, Any]]:
 
 def save_measurement(project: "Project", env: str, numbers: dict[str, Any]) -> None:
     state_dir(project)
-    folder = measurements_dir(project)
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{env}-{numbers['at'].replace(':', '')}.json").write_text(json.dumps(numbers, indent=2))
+    write_private(measurements_dir(project) / f"{env}-{numbers['at'].replace(':', '')}.json", json.dumps(numbers, indent=2))
 
 
 # -- scratch databases -------------------------------------------------------------------

@@ -6,13 +6,18 @@ nothing was touched: the project's files and database are byte-identical.
 """
 from __future__ import annotations
 
+import subprocess
+import sys
 import textwrap
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-from conftest import clean_env, run_djreset, tree_snapshot
+from conftest import Result, clean_env, tree_snapshot
+
+SECONDS = 30  # bad input is refused within seconds, even a file built to make a parser hang
 
 VALID = """\
 project:
@@ -92,7 +97,62 @@ CASES = [
     Case("data_migrations entry malformed", VALID + "data_migrations: {keep: [catalog]}\n", "is not 'app.migration'", 13),
     Case("not UTF-8", VALID.encode() + b"# caf\xe9\n", "not UTF-8 text", None),
     Case("config file missing", VALID, "config file not found", None, args=("reset", "--config", "missing.yaml", "--yes")),
+    # -- issue 12: each of these was a traceback, a hang, exit 1, or accepted --------------------------
+    Case("step option from a variable that is not a boolean", VALID.replace("drop-db, create-db", "{drop-db: {force: '${FORCE_DROP}'}}, create-db"),
+         "must be true or false, got 'yes'", 9, env={"FORCE_DROP": "yes"}),
+    Case("step option default that is not a boolean", VALID.replace("drop-db, create-db", "{drop-db: {force: '${FORCE_DROP:-maybe}'}}, create-db"),
+         "must be true or false, got 'maybe'", 9),
+    Case("recursive alias in a list", VALID.replace("apps: [accounts, catalog, orders]", "apps: &a [accounts, *a]"), "recursive alias", 4),
+    Case("recursive alias in a mapping", VALID.replace("project:\n  root: .\n", "project: &p\n  root: .\n  again: *p\n"), "recursive alias", 1),
+    Case("billion laughs", VALID + "".join(f"l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 9) if i else 'lol'}]\n" for i in range(10)),
+         "once aliases are expanded", 13),
+    Case("brackets nested thousands deep", VALID + "deep: " + "[" * 5000 + "]" * 5000 + "\n", "nested more than", None),
+    Case("manage argument with an unbalanced quote", VALID.replace("migrate]\n  keep", "migrate, {manage: \"loaddata 'x\"}]\n  keep"), "cannot split", 9),
+    Case("run argument with an unbalanced quote", VALID.replace("migrate]\n  keep", "migrate, {run: \"echo 'x\"}]\n  keep"), "cannot split", 9),
+    Case("a contrib app listed", VALID.replace("[accounts,", "[auth, accounts,"), "app 'auth' is not the project's own code", 4),
+    Case("password with a literal default", server_env("{engine: postgresql, name: shop, password: '${NOPE:-hunter2}'}"), "a password must not have a default", 15),
+    Case("admin password with a literal default", server_env("{engine: mysql, name: shop, admin: {user: root, password: '${NOPE:-hunter2}'}}"),
+         "a password must not have a default", 15),
+    Case("a file over a megabyte", VALID + "# " + "x" * 1_100_000 + "\n", "larger than 1000000 bytes", None),
+    # -- of our own ------------------------------------------------------------------------------------
+    Case("variable inside other text for a boolean", VALID.replace("drop-db, create-db", "{drop-db: {force: 'x${F}'}}, create-db"), "write ${VAR} alone", 9),
+    Case("variable for a boolean that is not set", VALID.replace("drop-db, create-db", "{drop-db: {force: '${FORCE_DROP}'}}, create-db"), "${FORCE_DROP} is not set", 9),
+    Case("boolean option given a number", VALID.replace("drop-db, create-db", "{drop-db: {force: 1}}, create-db"), "must be true or false", 9),
+    Case("text option given a number", VALID.replace("drop-db, create-db", "drop-db, create-db, {restore: {backup: 20261129}}"), "must be non-empty text", 9),
+    Case("destructive on a step that is not manage or run", VALID.replace("[clean-files, drop-db", "[clean-files, {drop-db: {force: true}, destructive: false}"),
+         "only manage and run take destructive", 9),
+    Case("destructive that is not a boolean", VALID.replace("migrate]\n  keep", "migrate, {manage: check, destructive: 'no'}]\n  keep"), "must be true or false", 9),
+    Case("manage with an option first", VALID.replace("migrate]\n  keep", "migrate, {manage: '--settings=evil migrate'}]\n  keep"), "is not a management command name", 9),
+    Case("manage with a command the project lacks", VALID.replace("migrate]\n  keep", "migrate, {manage: 'flsuh --noinput'}]\n  keep"),
+         "no management command 'flsuh' (did you mean 'flush'?)", 9),
+    Case("manage argument from a variable holding a quote", VALID.replace("migrate]\n  keep", "migrate, {manage: 'loaddata ${FIXTURE}'}]\n  keep"),
+         "cannot split", 9, env={"FIXTURE": "seed'.json"}),
+    Case("a variable whose value is another ${...}", server_env("{engine: postgresql, name: '${SHOP_DB}'}"), "database names may use", 15,
+         args=("reset", "--env", "staging", "--yes"), env={"SHOP_DB": "${HOME}"}),
+    Case("mysql option file in options", server_env("{engine: mysql, name: shop, options: {read_default_file: ~/.my.cnf}}"), "read_default_file is refused", 15),
+    Case("postgresql service in options", server_env("{engine: postgresql, name: shop, options: {service: prod}}"), "service is refused", 15),
+    Case("lock_timeout that is not a number", server_env("{engine: postgresql, name: shop, lock_timeout: soon}"), "must be a whole number", 15),
+    Case("lock_timeout from a variable that is not a number", server_env("{engine: mysql, name: shop, lock_timeout: '${T:-abc}'}"),
+         "must be a whole number, got 'abc'", 15),
+    Case("a merge key with a scalar", VALID + "x:\n  <<: 5\n", "merge", 14),
+    Case("a python tag", VALID.replace("default_env: dev", "default_env: !!python/object/apply:os.system ['touch pwned']"), "must be non-empty text", 5),
+    Case("two step names in one entry", VALID.replace("migrate]\n  keep", "migrate, {manage: check, run: 'true'}]\n  keep"), "a step is a name", 9),
+    Case("deep but small nesting", VALID + "x: " + "{a: " * 45 + "1" + "}" * 45 + "\n", "nested more than 40 levels", 13),
 ]
+
+
+LINKS = [
+    ("config link to another folder", "elsewhere/reset.yaml", "is a link to"),
+    ("config link to a device", "/dev/zero", "no reset.yaml"),
+    ("config link to itself", "reset.yaml", "no reset.yaml"),
+]
+
+
+def run_briefly(args: tuple[str, ...], cwd: Path, env: dict[str, str]) -> tuple[Result, float]:
+    """The real CLI; a case that takes more than SECONDS is a failure ("within seconds")."""
+    begin = time.monotonic()
+    proc = subprocess.run([sys.executable, "-m", "djreset", *args], cwd=cwd, env=env, input="", capture_output=True, text=True, timeout=SECONDS)
+    return Result(proc.returncode, proc.stdout, proc.stderr), time.monotonic() - begin
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
@@ -103,7 +163,7 @@ def test_bad_input_is_refused_cleanly(case: Case, shop: Path, record_property) -
     else:
         config.write_text(textwrap.dedent(case.config))
     before = tree_snapshot(shop)
-    result = run_djreset(*case.args, cwd=shop, env=clean_env(**case.env))
+    result, _ = run_briefly(case.args, shop, clean_env(**case.env))
 
     clean = (
         result.code == 2
@@ -122,4 +182,21 @@ def test_bad_input_is_refused_cleanly(case: Case, shop: Path, record_property) -
         assert f"reset.yaml:{case.line}:" in result.err, result.err
     assert "Traceback" not in result.err
     assert "hunter2" not in result.err
+    assert tree_snapshot(shop) == before
+
+
+@pytest.mark.parametrize("name,link,message", LINKS, ids=[case[0] for case in LINKS])
+def test_a_linked_config_file_is_refused_cleanly(name: str, link: str, message: str, shop: Path, record_property) -> None:
+    config = shop / "reset.yaml"
+    elsewhere = shop / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "reset.yaml").write_text(VALID)  # its root "." would be elsewhere/, not the project
+    config.unlink()
+    config.symlink_to(link)
+    before = tree_snapshot(shop)
+    result, _ = run_briefly(("reset", "--env", "dev", "--yes"), shop, clean_env())
+    clean = result.code == 2 and result.out == "" and len(result.err.strip().splitlines()) == 1 and message in result.err
+    record_property("bad input", clean and tree_snapshot(shop) == before)
+    assert result.code == 2, result.text
+    assert len(result.err.strip().splitlines()) == 1 and message in result.err, result.err
     assert tree_snapshot(shop) == before

@@ -1,15 +1,23 @@
 """PostgreSQL and MariaDB for real: sessions, names, privileges, what a re-created database keeps."""
 from __future__ import annotations
 
+import json
 import os
+import secrets
+import socket
 import stat
+import subprocess
 import sys
 import textwrap
+import threading
+import time
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
-from conftest import Target
+from conftest import EXAMPLE, Result, Target, prepared, tree_snapshot
 from servers import Server
 
 SERVER_ENGINES = ("postgresql", "mysql")
@@ -269,3 +277,249 @@ def test_a_session_that_ends_before_its_kill_is_not_an_error() -> None:
     engine = engines.for_django("default", server.django_database("mysql"))
     with engine.connect() as connection:
         engine._run(Actions(Output(io.StringIO()), dry=False), connection, "KILL %s", (2_000_000_000,), what="end other sessions")
+
+
+# -- issue 15: hostile conditions ------------------------------------------------------------
+
+
+def manifests(project: Path) -> list[dict]:
+    root = project / ".djreset" / "backups"
+    return [json.loads((f / "manifest.json").read_text()) for f in sorted(root.iterdir()) if (f / "manifest.json").is_file()]
+
+
+def test_the_clients_read_no_option_file_or_variable_of_the_user(server_target: Target, tmp_path: Path) -> None:
+    """~/.my.cnf, a service file, PGOPTIONS: none may send a dump or a load elsewhere, or thin it."""
+    target, server = server_target, server_target.server
+    home = tmp_path / "home"
+    home.mkdir()
+    if target.engine == "mysql":
+        (home / ".my.cnf").write_text(f"[client]\nport=1\nhost=10.255.255.1\n[mysqldump]\nignore-table={target.database}.catalog_product\n"
+                                      f"[mariadb-dump]\nignore-table={target.database}.catalog_product\n")
+        hostile = {"HOME": str(home), "MYSQL_TCP_PORT": "1", "MYSQL_HOST": "10.255.255.1"}
+    else:
+        (home / "services.conf").write_text("[elsewhere]\nport=1\nhost=10.255.255.1\n")
+        hostile = {"HOME": str(home), "PGSERVICEFILE": str(home / "services.conf"), "PGSERVICE": "elsewhere",
+                   "PGOPTIONS": "-c default_transaction_read_only=on", "PGDATABASE": "postgres"}
+    env = target.env(**hostile)
+    before = target.introspect()
+    made = target.djreset("backup", "--env", "dev", "--yes", "--database", env=env)
+    assert made.code == 0, made.text
+    where = manifests(target.project)[-1]["databases"]["default"]["server"]
+    assert (str(where["host"]), int(where["port"]), where["user"]) == (server.host, server.port, server.users["admin"][0])
+    for args in (("drop-db", "--force"), ("create-db",), ("restore",)):
+        result = target.djreset(*args, "--env", "dev", "--yes", env=env)
+        assert result.code == 0, result.text
+    assert target.introspect() == before
+
+
+def _writer(server: Server, database: str, go: threading.Event, stop: threading.Event, written: list[str], errors: list[BaseException]) -> None:
+    """The application: one session, connected all along, committing a row every few milliseconds once ``go`` is set."""
+    try:
+        with server.connect("app", database) as connection:
+            cursor = connection.cursor()
+            while not stop.is_set():
+                if go.is_set():
+                    name = f"live-{len(written)}"
+                    cursor.execute("INSERT INTO catalog_tag (name) VALUES (%s)", (name,))
+                    written.append(name)
+                time.sleep(0.02)
+    except BaseException as exc:
+        errors.append(exc)
+
+
+def test_an_application_session_and_its_rows_survive_a_refused_drop(server_target: Target) -> None:
+    target, server = server_target, server_target.server
+    go, stop, written, errors = threading.Event(), threading.Event(), [], []
+    writer = threading.Thread(target=_writer, args=(server, target.database, go, stop, written, errors))
+    writer.start()
+    try:
+        # The app writes from the first step on (a dump taken while it writes would be refused: its rows
+        # would not match the live ones), and its session is open when drop-db comes.
+        proc = subprocess.Popen([sys.executable, "-m", "djreset", "reset", "--env", "dev", "--yes"], cwd=target.project, env=target.env(),
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        out = []
+        for line in proc.stdout:
+            out.append(line)
+            if line.startswith("==> [1/"):
+                go.set()
+        err = proc.stderr.read()
+        proc.wait()
+        time.sleep(0.2)
+    finally:
+        stop.set()
+        writer.join()
+    result = Result(proc.returncode, "".join(out), err)
+    assert result.code == 1 and "other session(s)" in result.err, result.text
+    assert "rolled back" in result.out and "KILL" not in result.out and "WITH (FORCE)" not in result.out, result.out
+    assert "DROP DATABASE" not in result.out and "database default" not in result.out.split("rolling back")[-1], result.out
+    assert written and errors == [], "the application's session was ended"
+    rows = {row[0] for row in server.query("SELECT name FROM catalog_tag", database=target.database)}
+    assert set(written) <= rows, f"{len(set(written) - rows)} committed rows were lost"
+
+
+def test_a_drop_that_waited_too_long_leaves_the_database_alone(tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    with prepared("mysql", EXAMPLE, "shop.settings", ("seed_demo",), tmp_path, request) as target:
+        server = target.server
+        target.use_block(target.block[:-1] + ", lock_timeout: 2}")
+        before = target.introspect()
+        with server.connect("admin") as blocker:  # no default database: not a session "on" it, yet it holds a lock
+            blocker.autocommit(False)
+            cursor = blocker.cursor()
+            cursor.execute(f"SELECT COUNT(*) FROM `{target.database}`.catalog_tag FOR UPDATE")
+            cursor.fetchall()
+            result = target.djreset("reset", "--env", "dev", "--yes")
+            assert result.code == 1 and "lock_timeout" in result.err and "was not dropped" in result.err, result.text
+            assert "rolled back" in result.out and "database default" not in result.out.split("rolling back")[-1], result.out
+            cursor.execute("SELECT 1")  # still alive
+            blocker.rollback()
+        assert target.introspect() == before
+
+
+@contextmanager
+def limited_admin(server: Server, database: str, *grants: str) -> Iterator[tuple[str, str]]:
+    """A MySQL admin with ALL on one database only (plus ``grants``)."""
+    user, password = f"djt_lim_{secrets.token_hex(3)}", "Lim-" + secrets.token_hex(6)
+    server.query(f"CREATE USER '{user}'@'127.0.0.1' IDENTIFIED BY '{password}'")
+    try:
+        server.query(f"GRANT ALL ON `{database}`.* TO '{user}'@'127.0.0.1'")
+        for grant in grants:
+            server.query(f"GRANT {grant} ON *.* TO '{user}'@'127.0.0.1'")
+        yield user, password
+    finally:
+        server.query(f"DROP USER '{user}'@'127.0.0.1'")
+
+
+def _with_admin(target: Target, user: str) -> None:
+    target.use_block(target.block.replace(f"admin: {{user: {target.server.users['admin'][0]},", f"admin: {{user: {user},"))
+
+
+def test_a_dump_the_admin_could_not_load_back_stops_the_reset_before_the_drop(server_target: Target) -> None:
+    target, server = server_target, server_target.server
+    if target.engine == "mysql":
+        server.query("CREATE TRIGGER tag_upper BEFORE INSERT ON catalog_tag FOR EACH ROW SET NEW.name = UPPER(NEW.name)", database=target.database)
+        context = limited_admin(server, target.database, "PROCESS")
+    else:  # a table owned by a role the admin is not a member of
+        server.query("GRANT CREATE ON SCHEMA public TO djreset_nocreate", database=target.database, role="app")
+        server.query("CREATE TABLE stray (id int); GRANT SELECT ON stray TO djreset_admin, djreset_app", database=target.database, role="nocreate")
+        context = nullcontext((server.users["admin"][0], server.users["admin"][1]))
+    before = target.introspect()
+    with context as (user, password):
+        _with_admin(target, user)
+        result = target.djreset("reset", "--env", "dev", "--yes", env=target.env(DJT_ADMIN_PASSWORD=password))
+    assert result.code == 1, result.text
+    assert "stops before anything is dropped" in result.err, result.err
+    assert ("DEFINER" if target.engine == "mysql" else "djreset_nocreate") in result.err
+    assert "DROP DATABASE" not in result.out
+    assert target.introspect() == before
+
+
+def test_sessions_are_matched_by_the_exact_database_name(tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    with prepared("mysql", EXAMPLE, "shop.settings", ("seed_demo",), tmp_path, request) as target:
+        server, other = target.server, target.database.upper()
+        assert server.query("SELECT @@lower_case_table_names")[0][0] == 0
+        server.query(f"CREATE DATABASE `{other}`")
+        try:
+            with server.connect("admin", other) as elsewhere:
+                dropped = target.djreset("drop-db", "--env", "dev", "--yes")
+                assert dropped.code == 0, dropped.text
+                assert "other session" not in dropped.text and "KILL" not in dropped.out
+                elsewhere.cursor().execute("SELECT 1")  # not killed
+        finally:
+            server.query(f"DROP DATABASE IF EXISTS `{other}`")
+
+
+def test_drop_refuses_when_the_admin_cannot_see_other_sessions(tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    with prepared("mysql", EXAMPLE, "shop.settings", ("seed_demo",), tmp_path, request) as target:
+        server = target.server
+        with limited_admin(server, target.database) as (user, password), server.connect("app", target.database):
+            _with_admin(target, user)
+            result = target.djreset("drop-db", "--env", "dev", "--yes", env=target.env(DJT_ADMIN_PASSWORD=password))
+            assert result.code == 1 and "lacks the PROCESS privilege" in result.err, result.text
+        assert server.exists(target.database)
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _one_line(result: Result) -> str:
+    assert result.code == 1, result.text
+    assert "Traceback" not in result.err and len(result.err.strip().splitlines()) == 1, result.err
+    return result.err
+
+
+RECIPES = [("plan", "--env", "keep"), ("verify", "--env", "keep"), ("reset", "--env", "keep", "--yes"), ("reset", "--env", "dev", "--yes")]
+
+
+def test_connection_failures_are_one_line_with_host_database_and_user(server_target: Target) -> None:
+    target, server = server_target, server_target.server
+    before = target.introspect()
+    wrong = target.env(DJT_APP_PASSWORD="wrong-" + server.users["app"][1])
+    for args in RECIPES:
+        error = _one_line(target.djreset(*args, env=wrong))
+        assert "cannot connect to" in error and target.database in error and f"127.0.0.1:{server.port}" in error and "djreset_app" in error, error
+        assert server.users["app"][1] not in error
+    port = _closed_port()
+    target.use_block(target.block.replace(f"port: {server.port}", f"port: {port}"))
+    for args in RECIPES:
+        error = _one_line(target.djreset(*args))
+        assert "cannot connect to" in error and f"127.0.0.1:{port}" in error, error
+    assert target.introspect() == before
+
+
+def test_a_held_row_lock_is_a_bounded_wait_and_one_line(server_target: Target) -> None:
+    target, server = server_target, server_target.server
+    target.use_block(target.block[:-1] + ", lock_timeout: 2}")
+    before = target.introspect()
+    with server.connect("app", target.database) as holder:
+        if target.engine == "mysql":
+            holder.autocommit(False)
+        else:
+            holder.autocommit = False
+        cursor = holder.cursor()
+        cursor.execute("SELECT id FROM django_migrations WHERE app = 'accounts' FOR UPDATE")
+        cursor.fetchall()
+        kept = target.djreset("reset", "--env", "keep", "--yes")
+        error = _one_line(kept)
+        assert "gave up waiting for a lock" in error, error
+        assert "rolled back" in kept.out
+        dropped = target.djreset("reset", "--env", "dev", "--yes")
+        assert "other session(s)" in _one_line(dropped)
+        holder.rollback()
+    after = target.introspect()
+    assert after == before
+
+
+def test_a_myisam_django_migrations_is_refused_for_the_rewrite(tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    with prepared("mysql", EXAMPLE, "shop.settings", ("seed_demo",), tmp_path, request) as target:
+        target.server.query("ALTER TABLE django_migrations ENGINE=MyISAM", database=target.database)
+        before = tree_snapshot(target.project)
+        result = target.djreset("reset", "--env", "keep", "--yes")
+        assert result.code == 1 and "has no transactions" in result.err and "ENGINE=InnoDB" in result.err, result.text
+        assert tree_snapshot(target.project) == before
+
+
+LABEL = """
+
+class Label(models.Model):
+    code = models.CharField(max_length=20, db_default="x")
+"""
+CONDITIONAL_UNIQUE = """
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["code"], condition=models.Q(code__gt=""), name="label_code_when_set")]
+"""
+
+
+def test_verify_skips_a_constraint_mysql_cannot_create_as_django_does(tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    with prepared("mysql", EXAMPLE, "shop.settings", ("seed_demo",), tmp_path, request) as target:
+        models = target.project / "catalog" / "models.py"
+        models.write_text(models.read_text() + LABEL)
+        target.manage("makemigrations", "catalog", "-v0")
+        models.write_text(models.read_text() + CONDITIONAL_UNIQUE)
+        target.manage("makemigrations", "catalog", "-v0")
+        target.manage("migrate", "-v0")  # AddConstraint: Django skips what MySQL cannot do
+        result = target.djreset("verify", "--env", "keep")
+        assert result.code == 0, result.text
+        assert "verify: ok" in result.out

@@ -1,17 +1,24 @@
 """Nothing is lost: fault injection, rollback, the journal, the lock, protected environments, secrets."""
 from __future__ import annotations
 
+import json
 import os
 import pty
+import resource
+import shutil
 import signal
+import stat
 import subprocess
 import sys
+import textwrap
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Callable, Iterator
 
 import pytest
 
-from conftest import Target, clean_env, run_djreset, tree_snapshot
+from conftest import ENGINES, EXAMPLE, Result, Target, clean_env, prepared, run_djreset, tree_snapshot
 
 CASE1 = ("dev", ("clean-files", "drop-db", "create-db", "makemigrations", "migrate"), ("inside:clean-files", "inside:drop-db"))
 CASE2 = (
@@ -206,3 +213,272 @@ def test_passwords_never_reach_output_or_errors(server_target: Target) -> None:
     for path in (target.project / ".djreset").rglob("*"):
         if path.is_file() and path.suffix in (".json", ".txt", ""):
             assert app_password not in path.read_text(errors="replace")
+
+
+# -- issue 12: nothing lost, for real ----------------------------------------------------
+
+
+def backups_of(project: Path) -> list[dict]:
+    """Complete backups' manifests, oldest first."""
+    root = project / ".djreset" / "backups"
+    return [json.loads((folder / "manifest.json").read_text()) for folder in sorted(root.iterdir()) if (folder / "manifest.json").is_file()]
+
+
+def journal(project: Path) -> dict:
+    return json.loads((project / ".djreset" / "journal.json").read_text())
+
+
+def with_env(project: Path, name: str, body: str) -> None:
+    config = project / "reset.yaml"
+    config.write_text(config.read_text() + f"  {name}:\n" + textwrap.indent(textwrap.dedent(body), "    "))
+
+
+def test_restore_is_undoable_its_safety_backup_holds_the_live_database(target: Target) -> None:
+    assert target.djreset("reset", "--env", "dev", "--yes").code == 0
+    reset_backup = backups_of(target.project)[-1]["id"]
+    target.sql("INSERT INTO catalog_tag (name) VALUES ('precious')")
+    live = target.introspect()
+    restored = target.djreset("restore", "--env", "dev", "--yes", "--backup", reset_backup)
+    assert restored.code == 0, restored.text
+    assert '["precious"]' not in json.dumps(target.introspect()["rows"]["catalog_tag"])
+    safety = backups_of(target.project)[-1]
+    assert safety["reason"] == "before restore" and "default" in safety["databases"], safety
+    undone = target.djreset("restore", "--env", "dev", "--yes", "--backup", safety["id"])
+    assert undone.code == 0, undone.text
+    assert target.introspect() == live  # the row written after the backup is back
+
+
+def test_restore_puts_back_only_the_listed_apps_rows(target: Target) -> None:
+    before = target.introspect()["history_rows"]
+    assert target.djreset("fake-zero", "--env", "keep", "--yes").code == 0  # backed up first
+    target.sql("INSERT INTO django_migrations (app, name, applied) VALUES ('sessions', '0099_later', CURRENT_TIMESTAMP)")
+    restored = target.djreset("restore", "--env", "keep", "--yes")
+    assert restored.code == 0, restored.text
+    after = target.introspect()["history_rows"]
+    assert ["sessions", "0099_later"] in [row[1:3] for row in after], "restore deleted a row of an app it does not reset"
+    assert [row for row in after if row[1:3] != ["sessions", "0099_later"]] == before
+
+
+def test_links_in_a_migrations_folder_come_back_as_links(shop: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "shared-seed.json"
+    outside.write_text("[]\n")
+    (shop / "catalog" / "migrations" / "seed.json").symlink_to(outside)  # outside the project: never followed
+    (shop / "orders" / "migrations" / "fixtures").mkdir()
+    (shop / "orders" / "migrations" / "fixtures" / "seed.json").symlink_to("../../../catalog/migrations/seed.json")
+    with_env(shop, "broken", "extends: keep\nsteps: [clean-files, makemigrations, rewrite-history, {run: 'exit 7'}]\n")
+    before = state(Target("sqlite", shop))
+    failed = run_djreset("reset", "--env", "broken", "--yes", cwd=shop)
+    assert failed.code == 1 and "rolled back: put back" in failed.out, failed.text
+    assert state(Target("sqlite", shop)) == before
+    assert os.readlink(shop / "catalog" / "migrations" / "seed.json") == str(outside)
+    assert os.readlink(shop / "orders" / "migrations" / "fixtures" / "seed.json") == "../../../catalog/migrations/seed.json"
+    assert outside.read_text() == "[]\n"
+    # The whole archive is read before anything is deleted: a damaged one changes nothing.
+    assert run_djreset("clean-files", "--env", "keep", "--yes", cwd=shop).code == 0
+    cleaned = tree_snapshot(shop)
+    archive = shop / ".djreset" / "backups" / backups_of(shop)[-1]["id"] / "files.tar.gz"
+    archive.write_bytes(archive.read_bytes()[: archive.stat().st_size // 2])
+    refused = run_djreset("restore", "--env", "keep", "--yes", cwd=shop)
+    assert refused.code == 1 and "cannot be read whole" in refused.err, refused.text
+    assert {k: v for k, v in tree_snapshot(shop).items() if not k.startswith(".djreset")} == {
+        k: v for k, v in cleaned.items() if not k.startswith(".djreset")}
+
+
+def test_files_makemigrations_wrote_are_rolled_back(shop: Path) -> None:
+    """An app without a migrations package: makemigrations makes one, the last verify fails."""
+    app = shop / "notes"
+    app.mkdir()
+    (app / "__init__.py").write_text("")
+    (app / "models.py").write_text("from django.db import models\n\n\nclass Note(models.Model):\n    text = models.CharField(max_length=20)\n")
+    settings = shop / "shop" / "settings.py"
+    settings.write_text(settings.read_text() + "\nINSTALLED_APPS.append('notes')\n")
+    subprocess.run([sys.executable, "manage.py", "migrate", "--run-syncdb", "-v0"], cwd=shop, env=clean_env(), check=True)
+    config = shop / "reset.yaml"
+    config.write_text(config.read_text().replace("apps: [accounts, catalog, orders]", "apps: [notes]"))
+    before = tree_snapshot(shop)
+    result = run_djreset("reset", "--env", "keep", "--yes", cwd=shop)
+    assert result.code == 1, result.text
+    assert "rolled back: put back" in result.out and "the migration files" in result.out, result.out
+    assert not (app / "migrations").exists()
+    after = tree_snapshot(shop)
+    assert {k: v for k, v in after.items() if not k.startswith((".djreset", "db.sqlite3"))} == {
+        k: v for k, v in before.items() if not k.startswith((".djreset", "db.sqlite3"))}
+
+
+def test_a_dead_run_is_unfinished_even_while_its_pid_lives_on(shop: Path) -> None:
+    """A zombie, or a reused pid, is no proof of life: only the lock is."""
+    zombie = subprocess.Popen([sys.executable, "-m", "djreset", "reset", "--env", "keep", "--yes"], cwd=shop,
+                              env=clean_env(DJRESET_FAULT="inside:clean-files"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while Path(f"/proc/{zombie.pid}/stat").read_text().split(")")[-1].split()[0] != "Z":
+            assert time.monotonic() < deadline, "the run was never killed"
+            time.sleep(0.05)
+        assert journal(shop)["status"] == "running"
+        refused = run_djreset("reset", "--env", "keep", "--yes", cwd=shop)
+        assert refused.code == 1 and "did not finish" in refused.err, refused.text
+    finally:
+        zombie.wait()
+    data = journal(shop)
+    data["pid"] = os.getpid()  # a pid that is alive, and is not djreset
+    (shop / ".djreset" / "journal.json").write_text(json.dumps(data))
+    refused = run_djreset("reset", "--env", "keep", "--yes", cwd=shop)
+    assert refused.code == 1 and "did not finish" in refused.err, refused.text
+    assert run_djreset("restore", "--env", "keep", "--yes", cwd=shop).code == 0
+
+
+def test_backups_dumps_and_the_journal_are_private(target: Target) -> None:
+    (target.project / ".djreset" / "backups").mkdir(parents=True, mode=0o755)  # as an older djreset left it
+    (target.project / ".djreset").chmod(0o755)
+    assert target.djreset("reset", "--env", "dev", "--yes").code == 0
+    found = list((target.project / ".djreset").rglob("*"))
+    assert any(path.name.startswith("database-default") for path in found)
+    for path in [target.project / ".djreset", *found]:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        assert mode == (0o700 if path.is_dir() else 0o600), f"{path}: {oct(mode)}"
+
+
+def test_manage_and_run_are_destructive_unless_marked_harmless(shop: Path) -> None:
+    with_env(shop, "wipe", "extends: keep\nsteps: [{manage: flush --noinput}]\n")
+    before = Target("sqlite", shop).introspect()
+    refused = run_djreset("reset", "--env", "wipe", cwd=shop)
+    assert refused.code == 1 and "needs confirmation" in refused.err, refused.text
+    assert Target("sqlite", shop).introspect() == before
+    wiped = run_djreset("reset", "--env", "wipe", "--yes", cwd=shop)
+    assert wiped.code == 0 and "database:default" in wiped.out, wiped.text  # backed up with a dump first
+    assert run_djreset("restore", "--env", "wipe", "--yes", cwd=shop).code == 0
+    assert Target("sqlite", shop).introspect() == before
+    with_env(shop, "harmless", "extends: keep\nsteps:\n  - manage: check\n    destructive: false\n")
+    harmless = run_djreset("reset", "--env", "harmless", cwd=shop)
+    assert harmless.code == 0 and "backup" not in harmless.out, harmless.text
+
+
+def test_verify_leaves_no_scratch_folder(shop: Path, tmp_path: Path) -> None:
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    result = run_djreset("verify", "--env", "keep", cwd=shop, env=clean_env(TMPDIR=str(temp)))
+    assert result.code == 0, result.text
+    assert list(temp.iterdir()) == []
+
+
+# -- the fault suite, continued: kills inside the dump clients, a full disk ------------------
+
+
+KILLER = """\
+#!{python}
+import os, signal, subprocess, sys, time
+real = {real!r}
+argv = [real, *sys.argv[1:]]
+if {marker!r} not in " ".join(sys.argv[1:]):
+    os.execv(real, argv)
+if {half!r}:  # a load: half the dump goes in, then djreset is killed
+    lines = sys.stdin.buffer.read().splitlines(keepends=True)
+    subprocess.run(argv, input=b"".join(lines[: len(lines) // 2]))
+os.kill(os.getppid(), signal.SIGKILL)
+time.sleep(20)
+"""
+
+
+def killer(program: str, marker: str, folder: Path) -> dict[str, str]:
+    """PATH with a ``program`` that kills djreset (kill -9) while it runs, when its argv has ``marker``."""
+    real = shutil.which(program)
+    assert real, f"{program} is not installed"
+    folder.mkdir(exist_ok=True)
+    wrapper = folder / program
+    wrapper.write_text(KILLER.format(python=sys.executable, real=real, marker=marker, half=program in ("mariadb", "mysql")))
+    wrapper.chmod(0o755)
+    return {"PATH": f"{folder}{os.pathsep}{os.environ['PATH']}"}
+
+
+CLIENT_KILLS = [
+    ("postgresql", "pg_dump", "", "reset"),
+    ("postgresql", "pg_restore", "--exit-on-error", "restore"),
+    ("postgresql", "pg_restore", "--exit-on-error", "rollback"),
+    ("mysql", "mariadb-dump", "", "reset"),
+    ("mysql", "mariadb", "", "restore"),
+    ("mysql", "mariadb", "", "rollback"),
+]
+
+
+def _killed_run(target: Target, when: str, env: dict[str, str]) -> Result:
+    """Run what ``when`` names with ``env`` (the killer on PATH); return the killed run."""
+    if when == "restore":
+        assert target.djreset("reset", "--env", "dev", "--yes").code == 0
+        target.sql("INSERT INTO catalog_tag (name) VALUES ('after the reset')")
+        return target.djreset("restore", "--env", "dev", "--yes", "--backup", backups_of(target.project)[0]["id"], env=env)
+    return target.djreset("reset", "--env", "broken" if when == "rollback" else "dev", "--yes", env=env)
+
+
+@pytest.mark.parametrize("engine,program,marker,when", CLIENT_KILLS, ids=[f"{e}-{p}-{w}" for e, p, _, w in CLIENT_KILLS])
+def test_killed_inside_a_dump_client_restore_puts_everything_back(
+    engine: str, program: str, marker: str, when: str, tmp_path: Path, request: pytest.FixtureRequest, record_property
+) -> None:
+    recovered = False
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    with prepared(engine, EXAMPLE, "shop.settings", ("seed_demo",), tmp_path, request) as target:
+        try:
+            with_env(target.project, "broken", "extends: dev\nsteps: [clean-files, drop-db, create-db, makemigrations, migrate, {run: 'exit 7'}]\n")
+            before = state(target)
+            killed = _killed_run(target, when, target.env(TMPDIR=str(temp), **killer(program, marker, tmp_path / "bin")))
+            assert killed.code == -signal.SIGKILL, killed.text
+            assert any(path.name.startswith("djreset-") for path in temp.iterdir()), "the client's option file was not there"
+            again = target.djreset("reset", "--env", "dev", "--yes", env=target.env(TMPDIR=str(temp)))
+            assert again.code == 1 and "did not finish" in again.err, again.text
+            assert not any(path.name.startswith("djreset-") for path in temp.iterdir()), "the next run left the option file"
+            restored = target.djreset("restore", "--env", "dev", "--yes")
+            assert restored.code == 0, restored.text
+            assert state(target) == before
+            recovered = True
+        finally:
+            record_property("fault point", recovered)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_killed_inside_a_restore_restore_puts_everything_back(engine: str, tmp_path: Path, request: pytest.FixtureRequest, record_property) -> None:
+    recovered = False
+    with prepared(engine, EXAMPLE, "shop.settings", ("seed_demo",), tmp_path, request) as target:
+        try:
+            before = state(target)
+            assert target.djreset("reset", "--env", "dev", "--yes").code == 0
+            first = backups_of(target.project)[0]["id"]
+            killed = target.djreset("restore", "--env", "dev", "--yes", "--backup", first, env=target.env(DJRESET_FAULT="inside:put-back"))
+            assert killed.code == -signal.SIGKILL, killed.text
+            again = target.djreset("reset", "--env", "dev", "--yes")
+            assert again.code == 1 and f"finish putting back backup {first}" in again.err, again.text
+            assert target.djreset("restore", "--env", "dev", "--yes").code == 0
+            assert state(target) == before
+            recovered = True
+        finally:
+            record_property("fault point", recovered)
+
+
+@contextmanager
+def full_disk(folder: Path) -> Iterator[Callable[[], None] | None]:
+    """``folder`` on a disk with 8 KB free (a tmpfs, as root), else a process limited
+    to files of 8 KB (RLIMIT_FSIZE, given to the djreset it starts)."""
+    folder.mkdir(parents=True)
+    mounted = os.geteuid() == 0 and subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8k", "tmpfs", str(folder)], capture_output=True).returncode == 0
+    try:
+        yield None if mounted else (lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (8192, 8192)))
+    finally:
+        if mounted:
+            subprocess.run(["umount", str(folder)], check=True)
+
+
+def test_a_full_disk_while_the_backup_is_written_changes_nothing(target: Target, record_property) -> None:
+    recovered = False
+    try:
+        before = state(target)
+        with full_disk(target.project / ".djreset" / "backups") as limit:
+            proc = subprocess.run([sys.executable, "-m", "djreset", "reset", "--env", "dev", "--yes"], cwd=target.project, env=target.env(),
+                                  capture_output=True, text=True, timeout=300, preexec_fn=limit)
+            assert proc.returncode == 1, proc.stdout + proc.stderr
+            assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr, proc.stderr
+            assert not any((folder / "manifest.json").exists() for folder in (target.project / ".djreset" / "backups").iterdir())
+        assert state(target) == before
+        assert journal(target.project)["status"] == "nothing changed"
+        assert target.djreset("reset", "--env", "dev", "--yes").code == 0  # nothing left unfinished
+        recovered = True
+    finally:
+        record_property("fault point", recovered)

@@ -128,8 +128,11 @@ def test_manage_and_run_steps_alone(shop: Path) -> None:
 
 def test_a_failing_project_command_is_one_line_and_names_the_command(shop: Path) -> None:
     result = run_djreset("manage", "--env", "dev", "--yes", "--command", "no_such_command", cwd=shop)
+    assert result.code == 2  # refused before anything runs
+    assert "manage: no management command 'no_such_command'" in result.err
+    result = run_djreset("manage", "--env", "dev", "--yes", "--command", "shell -c 'import sys; sys.exit(3)'", cwd=shop)
     assert result.code == 1
-    assert "manage.py no_such_command" in result.err and "Unknown command" in result.err
+    assert "manage.py shell exited with status 3" in result.err
     result = run_djreset("run", "--env", "dev", "--yes", "--command", "exit 3", cwd=shop)
     assert result.code == 1
     assert "`exit 3` exited with status 3" in result.err
@@ -158,7 +161,7 @@ def test_an_app_inside_a_virtualenv_is_refused_and_untouched(shop: Path) -> None
     config.write_text(config.read_text().replace("apps: [accounts, catalog, orders]", "apps: [accounts, catalog, orders, vendored]"))
     before = tree_snapshot(shop)
     result = run_djreset("reset", "--env", "dev", "--yes", cwd=shop)
-    assert result.code == 1, result.text
+    assert result.code == 2, result.text
     assert "app 'vendored' is not the project's own code" in result.err
     assert tree_snapshot(shop) == before
 

@@ -207,11 +207,23 @@ def test_a_carry_in_an_app_without_models_becomes_its_first_migration() -> None:
     assert (placed.name, placed.dependencies) == ("0001_data", (Dependency("catalog", "0001_initial"),))
 
 
+def test_step_options_read_variables_then_take_their_kind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write(tmp_path, CONFIG.replace("{drop-db: {force: true}}", "{drop-db: {force: '${FORCE_DROP:-false}', if_exists: '${IFX:-TRUE}'}}"))
+    monkeypatch.delenv("FORCE_DROP", raising=False)
+    drop = load(path).environment("dev").steps[1]
+    assert drop.options == {"force": False, "if_exists": True}  # never the truthy string "false"
+    monkeypatch.setenv("FORCE_DROP", "true")
+    assert load(path).environment("dev").steps[1].options["force"] is True
+    monkeypatch.setenv("FORCE_DROP", "yes")
+    with pytest.raises(ConfigError, match="must be true or false, got 'yes' from"):
+        load(path).environment("dev")
+
+
 # -- the runner's backup policy ----------------------------------------------------------------
 
 
-def fake_run(*, dry: bool = False, enabled: bool = True, dump: bool = True) -> SimpleNamespace:
-    return SimpleNamespace(dry=dry, project=SimpleNamespace(backups_enabled=enabled, dump_database=dump))
+def fake_run(*, dry: bool = False, enabled: bool = True, dump: bool = True, replaces: tuple[str, ...] = ()) -> SimpleNamespace:
+    return SimpleNamespace(dry=dry, project=SimpleNamespace(backups_enabled=enabled, dump_database=dump), state=SimpleNamespace(replaces=list(replaces)))
 
 
 def calls(*names: str) -> list[StepCall]:
@@ -244,6 +256,27 @@ def test_no_automatic_backup_in_a_dry_run_with_backups_off_or_after_an_explicit_
 
 def test_a_restore_is_backed_up_first() -> None:
     assert planned(fake_run(), "restore")[0] == ("backup", {"database": False, "reason": "before restore"}, True)
+
+
+def test_a_restore_that_replaces_a_database_dumps_it_first_even_with_backups_off() -> None:
+    # Undoable: the live database goes into the safety backup before the restore drops it.
+    assert planned(fake_run(replaces=("default",)), "restore")[0] == ("backup", {"database": True, "reason": "before restore"}, True)
+    assert planned(fake_run(enabled=False, dump=False, replaces=("default",)), "restore")[0][1]["database"] is True
+
+
+def test_steps_that_change_data_through_django_get_a_dump() -> None:
+    assert planned(fake_run(), "clean-files", "makemigrations", "migrate-fake-initial")[0][1]["database"] is True
+    assert planned(fake_run(), "manage")[0] == ("backup", {"database": True, "reason": "before manage"}, True)
+    assert planned(fake_run(dump=False), "clean-files", "migrate")[0][1]["database"] is False
+
+
+def test_manage_and_run_are_destructive_unless_reset_yaml_says_otherwise() -> None:
+    from djreset import registry
+
+    harmless = StepCall("manage", {}, "check", destructive=False)
+    assert StepCall("run", {}, "true").is_destructive and not harmless.is_destructive
+    assert recipe.plan(fake_run(), [harmless])[0].call is harmless  # no backup before it
+    assert registry.get("manage").destructive
 
 
 # -- a first decision for each data migration (init) ---------------------------------------------

@@ -24,9 +24,10 @@ import sys
 import time
 import traceback
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
 
 from djreset.bridge import packages
+from djreset.bridge.errors import describe_database_error
 from djreset.errors import ConfigError, StepFailed, suggest
 
 if TYPE_CHECKING:
@@ -49,9 +50,16 @@ def _django_is_running() -> bool:
 
 
 class DjangoBridge:
-    def __init__(self, project: "Project", databases: Mapping[str, dict[str, Any]] | None):
+    def __init__(
+        self,
+        project: "Project",
+        databases: Mapping[str, dict[str, Any]] | None,
+        session_sql: Callable[[str], list[str]] = lambda alias: [],
+    ):
         self.project = project
         self._databases = dict(databases or {})
+        # alias → statements run on each new Django connection to it (bounded lock waits).
+        self._session_sql = session_sql
         self._ready = False
         # Loading the migration graph is the expensive part of every check;
         # one loader per database, kept until files or history change.
@@ -97,6 +105,13 @@ class DjangoBridge:
             django.setup()
         except Exception as exc:
             raise ConfigError(f"Django could not start with {self.project.settings}: {type(exc).__name__}: {exc}", self.project.settings_where) from None
+        self._started()
+
+    def _started(self) -> None:
+        """Django is up: each new connection of the run gets its session settings (bounded lock waits)."""
+        from django.db.backends.signals import connection_created
+
+        connection_created.connect(self._on_connect, weak=False, dispatch_uid=f"djreset-{id(self)}")
         self._ready = True
 
     def _join_running_django(self) -> None:
@@ -125,7 +140,28 @@ class DjangoBridge:
             wanted = {"default": dict(connections.settings["default"])} | {alias: dict(entry) for alias, entry in self._databases.items()}
             configured = connections.configure_settings(wanted)
             connections.settings.update({alias: configured[alias] for alias in self._databases})
-        self._ready = True
+        self._started()
+
+    def _on_connect(self, sender: Any, connection: "BaseDatabaseWrapper", **kwargs: Any) -> None:
+        statements = self._session_sql(connection.alias) if connection.alias in self.settings.DATABASES else []
+        if statements:
+            with connection.cursor() as cursor:
+                for statement in statements:
+                    cursor.execute(statement)
+
+    # -- database errors, one line each ---------------------------------------------
+
+    @contextmanager
+    def database_errors(self) -> Iterator[None]:
+        """A database error from Django's connections becomes one line (StepFailed):
+        a connection that failed names host, database and user; a lock wait says so."""
+        try:
+            yield
+        except Exception as exc:
+            problem = describe_database_error(exc) if self._ready else None
+            if problem is None:
+                raise
+            raise StepFailed(problem) from None
 
     @property
     def settings(self) -> Any:
@@ -276,6 +312,12 @@ class DjangoBridge:
         return executor
 
     # -- management commands -------------------------------------------------------
+
+    def command_names(self) -> list[str]:
+        self.setup()
+        from django.core.management import get_commands
+
+        return sorted(get_commands())
 
     def call_command(self, name: str, *args: str, **options: Any) -> str:
         """Run a management command in this process; return what it printed.

@@ -297,6 +297,9 @@ def create_from_models(bridge: "DjangoBridge", alias: str, carried: list[tuple["
                 editor.create_model(model)
                 if progress is not None:
                     progress.advance()
+            # A constraint this database cannot create (a conditional unique one on
+            # MySQL) is queued as None here; Django skips it everywhere else.
+            editor.deferred_sql = [statement for statement in editor.deferred_sql if statement is not None]
     run([migration for migration, first in carried if not first])
 
 

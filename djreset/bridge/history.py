@@ -33,6 +33,13 @@ def recorder(bridge: "DjangoBridge", alias: str) -> "MigrationRecorder":
     return MigrationRecorder(bridge.connection(alias))
 
 
+def table_name() -> str:
+    """django_migrations, as Django names it."""
+    from django.db.migrations.recorder import MigrationRecorder
+
+    return MigrationRecorder.Migration._meta.db_table
+
+
 def _table(connection: "BaseDatabaseWrapper") -> str:
     from django.db.migrations.recorder import MigrationRecorder
 
@@ -76,11 +83,14 @@ def count_rows(bridge: "DjangoBridge", alias: str, labels: Iterable[str]) -> int
 
 
 def _insert(connection: "BaseDatabaseWrapper", rows: Iterable[tuple[Any, ...]], with_ids: bool) -> None:
+    rows = list(rows)
+    if not rows:
+        return
     qn = connection.ops.quote_name
     columns = ("id", "app", "name", "applied") if with_ids else ("app", "name", "applied")
     sql = f"INSERT INTO {_table(connection)} ({', '.join(map(qn, columns))}) VALUES ({', '.join(['%s'] * len(columns))})"
     with connection.cursor() as cursor:
-        cursor.executemany(sql, list(rows))
+        cursor.executemany(sql, rows)
 
 
 def record(bridge: "DjangoBridge", alias: str, keys: Iterable[Key]) -> None:
@@ -103,8 +113,15 @@ def all_rows(bridge: "DjangoBridge", alias: str) -> list[dict[str, Any]] | None:
     ]
 
 
-def replace_all_rows(bridge: "DjangoBridge", alias: str, rows: list[dict[str, Any]]) -> None:
-    """Put saved rows back exactly, ids included, in one transaction."""
+def listed_rows(bridge: "DjangoBridge", alias: str, labels: Iterable[str]) -> list[dict[str, Any]]:
+    """The rows of ``labels``, as :func:`all_rows` gives them."""
+    return [row for row in all_rows(bridge, alias) or [] if row["app"] in set(labels)]
+
+
+def replace_rows(bridge: "DjangoBridge", alias: str, labels: Iterable[str], rows: list[dict[str, Any]]) -> None:
+    """Put the saved rows of ``labels`` back exactly, ids included, in one
+    transaction; every other app's rows stay as they are now.  A saved id that
+    another app's row has taken since (engines may reuse ids) gets a new one."""
     from django.core.management.color import no_style
     from django.db import transaction
 
@@ -112,14 +129,15 @@ def replace_all_rows(bridge: "DjangoBridge", alias: str, rows: list[dict[str, An
     found = recorder(bridge, alias)
     found.ensure_schema()
     ops = connection.ops
-    saved = [
-        (row["id"], row["app"], row["name"], ops.adapt_datetimefield_value(datetime.fromisoformat(row["applied"])))
-        for row in rows
-    ]
+    labels = list(labels)
     with transaction.atomic(using=alias):
+        sql, params = forget_statement(connection, labels)
         with connection.cursor() as cursor:
-            cursor.execute(f"DELETE FROM {_table(connection)}")
-        _insert(connection, saved, with_ids=True)
+            cursor.execute(sql, params)
+        taken = set(found.migration_qs.values_list("id", flat=True))
+        saved = [(row["id"], row["app"], row["name"], ops.adapt_datetimefield_value(datetime.fromisoformat(row["applied"]))) for row in rows]
+        _insert(connection, [row for row in saved if row[0] not in taken], with_ids=True)
+        _insert(connection, [row[1:] for row in saved if row[0] in taken], with_ids=False)
         # Explicit ids leave PostgreSQL's sequence behind; Django knows the fix.
         with connection.cursor() as cursor:
             for statement in ops.sequence_reset_sql(no_style(), [found.Migration]):

@@ -18,7 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
-from djreset.errors import ConfigError, Refused, Where
+from djreset.errors import ConfigError, Where
 
 if TYPE_CHECKING:
     from django.apps import AppConfig
@@ -80,7 +80,7 @@ def find_package(config: "AppConfig", root: Path, where: Where | None) -> Migrat
     label = config.label
     problem = why_not_owned(Path(config.path), root)
     if problem:
-        raise Refused(f"app {label!r} is not the project's own code: {problem}")
+        raise ConfigError(f"app {label!r} is not the project's own code: {problem}", where)
     module_name, explicit = MigrationLoader.migrations_module(label)
     if module_name is None:
         raise ConfigError(f"app {label!r} has its migrations disabled (MIGRATION_MODULES[{label!r}] = None)", where)
@@ -90,14 +90,14 @@ def find_package(config: "AppConfig", root: Path, where: Where | None) -> Migrat
         return MigrationsPackage(label, None)
     file = getattr(module, "__file__", None)
     if not file or not hasattr(module, "__path__"):
-        raise Refused(f"{module_name} is not a package with an __init__.py, so Django treats {label!r} as unmigrated; add the __init__.py first")
+        raise ConfigError(f"{module_name} is not a package with an __init__.py, so Django treats {label!r} as unmigrated; add the __init__.py first", where)
     directory = Path(file).resolve().parent
     problem = why_not_owned(directory, root)
     if problem:
         moved = " (moved by MIGRATION_MODULES)" if explicit else ""
-        raise Refused(f"the migrations of {label!r}{moved} are not the project's own: {problem}")
+        raise ConfigError(f"the migrations of {label!r}{moved} are not the project's own: {problem}", where)
     if explicit and Path(config.path).resolve() not in directory.parents:
-        raise Refused(f"MIGRATION_MODULES moves the migrations of {label!r} to {directory}, outside the app; djreset will not touch them")
+        raise ConfigError(f"MIGRATION_MODULES moves the migrations of {label!r} to {directory}, outside the app; djreset will not touch them", where)
     return MigrationsPackage(label, directory)
 
 

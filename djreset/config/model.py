@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -60,6 +61,12 @@ class StepCall:
     where: Where | None = None
     # Put in by the runner (the automatic backup), not written in the recipe.
     automatic: bool = False
+    # reset.yaml's ``destructive:`` on a manage or run step; None: the step's own role.
+    destructive: bool | None = None
+
+    @property
+    def is_destructive(self) -> bool:
+        return registry.get(self.name).destructive if self.destructive is None else self.destructive
 
     def describe(self) -> str:
         if self.argument is not None:
@@ -153,11 +160,20 @@ def find(explicit: str | os.PathLike[str] | None = None, cwd: Path | None = None
             path = (cwd or Path.cwd()) / path
         if not path.is_file():
             raise ConfigError(f"config file not found: {path}")
-        return path.resolve()
+        return _not_elsewhere(path)
     path = (cwd or Path.cwd()) / CONFIG_NAME
     if not path.is_file():
         raise ConfigError(f"no {CONFIG_NAME} in {path.parent} (pass --config PATH, set DJRESET_CONFIG, or run `djreset init`)")
-    return path.resolve()
+    return _not_elsewhere(path)
+
+
+def _not_elsewhere(path: Path) -> Path:
+    """The config file, refused if it is a link to another folder: its relative
+    paths (project root, SQLite file, backups) would silently mean that folder."""
+    resolved = path.resolve()
+    if resolved.parent != path.absolute().parent.resolve():
+        raise ConfigError(f"{path} is a link to {resolved}, whose relative paths mean {resolved.parent}: pass --config {resolved}")
+    return resolved
 
 
 def load(path: Path) -> Project:
@@ -232,6 +248,13 @@ def _bool(node: Node) -> bool:
 
 def _check_kind(node: Node, kind: type) -> None:
     if isinstance(node.value, str) and VARIABLE.search(node.value):
+        # Read when the environment is chosen; what can be checked now is.
+        whole = VARIABLE.fullmatch(node.value)
+        if kind in (bool, int):
+            if not whole:
+                raise ConfigError(f"must be {_KIND_NAMES[kind]}: write ${{VAR}} alone, not inside other text", node.where)
+            if whole.group(2) is not None:
+                _typed(whole.group(2), kind, node)  # a default that could never work
         return
     if kind is bool:
         _bool(node)
@@ -243,6 +266,22 @@ def _check_kind(node: Node, kind: type) -> None:
             raise ConfigError(f"must be a list of names, got {_kind(node.value)}", node.where)
     elif kind is str:
         _text(node)
+
+
+_KIND_NAMES = {bool: "true or false", int: "a whole number"}
+
+
+def _typed(text: str, kind: type, node: Node) -> Any:
+    """An option's value read from ``${VAR}`` text, as its kind: never a truthy string."""
+    if kind is bool:
+        if text.strip().lower() in ("true", "false"):
+            return text.strip().lower() == "true"
+    elif kind is int:
+        if re.fullmatch(r"\s*-?\d+\s*", text):
+            return int(text)
+    else:
+        return text
+    raise ConfigError(f"must be {_KIND_NAMES[kind]}, got {text!r} from {node.value}", node.where)
 
 
 def _inside(path: Path, roots: Iterable[Path], where: Where) -> Path:
@@ -464,35 +503,64 @@ def _check_steps(node: Node) -> None:
         _parse_step(item)
 
 
-def _parse_step(item: Node) -> tuple[str, Node | None]:
-    """A step is ``name`` or ``{name: options}`` / ``{name: "argument"}``."""
+def _parse_step(item: Node) -> tuple[str, Node | None, Node | None]:
+    """A step is ``name`` or ``{name: options}`` / ``{name: "argument"}``;
+    manage and run may add ``destructive: false``."""
+    flag = None
     if isinstance(item.value, str):
         name, options = item.value, None
-    elif item.is_mapping and len(item.value) == 1:
-        name, options = next(iter(item.value.items()))
+    elif item.is_mapping and item.value:
+        names = [key for key in item.value if key != "destructive"]
+        if len(names) != 1:
+            raise ConfigError("a step is a name, or one name mapped to its options (- drop-db: {if_exists: true})", item.where)
+        name, options, flag = names[0], item.value[names[0]], item.value.get("destructive")
     else:
         raise ConfigError("a step is a name, or one name mapped to its options (- drop-db: {if_exists: true})", item.where)
     if name not in registry.STEPS:
         raise ConfigError(f"unknown step {name!r}{suggest(name, registry.STEPS) or ' (see `djreset --list`)'}", item.where)
     spec = registry.get(name)
+    if flag is not None:
+        if not spec.argument:
+            raise ConfigError(f"only manage and run take destructive: (whether {name} is destructive is known)", flag.where)
+        _bool(flag)
     if spec.argument:
         if options is None or not isinstance(options.value, str) or not options.value.strip():
             raise ConfigError(f"{name} needs {spec.argument}, e.g. - {name}: ...", item.where)
+        _arguments(name, _text(options), options)
     elif options is not None and options.value is not None:
         _check_keys(options, spec.options)
         for key, child in options.value.items():
             _check_kind(child, spec.options[key].kind)
-    return name, options
+    return name, options, flag
+
+
+def _arguments(name: str, text: str, node: Node) -> list[str]:
+    """A manage or run argument split as a shell would: refused now if it cannot be."""
+    try:
+        words = shlex.split(text)
+    except ValueError as exc:
+        raise ConfigError(f"{name}: cannot split {text!r} into arguments ({exc})", node.where) from None
+    if not words:
+        raise ConfigError(f"{name} needs a command", node.where)
+    if name == "manage" and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", words[0]) and not VARIABLE.fullmatch(words[0]):
+        raise ConfigError(f"manage: {words[0]!r} is not a management command name (the command comes first)", node.where)
+    return words
 
 
 def _build_step(item: Node) -> StepCall:
-    name, options = _parse_step(item)
+    name, options, flag = _parse_step(item)
     spec = registry.get(name)
+    destructive = bool(flag.value) if flag is not None else None
     if spec.argument:
-        return StepCall(name, {}, expand(options), item.where)
+        assert options is not None
+        text = expand(options)
+        _arguments(name, text, options)  # again: ${VAR} values may hold quotes
+        return StepCall(name, {}, text, item.where, destructive=destructive)
     values = spec.defaults()
     if options is not None and options.value:
-        values.update({key: child.plain() for key, child in options.value.items()})
+        for key, child in options.value.items():
+            kind = spec.options[key].kind
+            values[key] = _typed(expand(child), kind, child) if isinstance(child.value, str) and VARIABLE.search(child.value) else child.plain()
     return StepCall(name, values, None, item.where)
 
 
@@ -535,8 +603,13 @@ class DatabaseBlock:
             _check_port(self.fields["port"])
         if "password" in self.fields:
             _check_secret(self.fields["password"])
-        if "options" in self.fields and not self.fields["options"].is_mapping:
-            raise ConfigError("must be a mapping (passed to Django as OPTIONS)", self.fields["options"].where)
+        if "options" in self.fields:
+            if not self.fields["options"].is_mapping:
+                raise ConfigError("must be a mapping (passed to Django as OPTIONS)", self.fields["options"].where)
+            for key, child in self.fields["options"].value.items():
+                problem = engine_class.refused_option(key)
+                if problem:
+                    raise ConfigError(problem, child.where)
         if "admin" in self.fields:
             _check_keys(self.fields["admin"], ADMIN_KEYS)
             if "password" in self.fields["admin"].value:
@@ -618,5 +691,8 @@ def _check_secret(node: Node) -> None:
     value = node.value
     if value in (None, ""):
         return
-    if not isinstance(value, str) or not VARIABLE.fullmatch(value):
+    whole = VARIABLE.fullmatch(value) if isinstance(value, str) else None
+    if not whole:
         raise ConfigError("passwords must come from the environment: write \"${VAR}\" and export VAR", node.where)
+    if whole.group(2) is not None:
+        raise ConfigError("a password must not have a default (${VAR:-...} is a literal password): write \"${VAR}\"", node.where)

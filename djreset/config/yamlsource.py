@@ -4,6 +4,11 @@ PyYAML's composer gives nodes with positions; the plain loader throws them
 away.  Config validation needs them for its one-line errors, so this module
 turns the node tree into :class:`Node` objects: a Python value (a scalar, a
 dict of Nodes, or a list of Nodes) plus a :class:`~djreset.errors.Where`.
+
+A reset.yaml is small, so anything that is not is refused before it can cost
+time or memory: files over MAX_BYTES, nesting deeper than MAX_DEPTH, an alias
+inside itself, and aliases that expand to more than MAX_VALUES values (the
+"billion laughs": a few lines that expand exponentially).
 """
 from __future__ import annotations
 
@@ -14,6 +19,11 @@ from typing import Any
 import yaml
 
 from djreset.errors import ConfigError, Where
+
+MAX_BYTES = 1_000_000
+MAX_DEPTH = 40
+MAX_VALUES = 20_000
+MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
 @dataclass(frozen=True)
@@ -38,20 +48,27 @@ class Node:
         return self.value
 
 
-def load(path: Path) -> Node:
-    """Parse ``path``; YAML errors become ConfigErrors with the line."""
+def _read(path: Path) -> str:
     try:
-        text = path.read_text(encoding="utf-8")
+        with open(path, "rb") as handle:  # at most one byte more than allowed, whatever stat says
+            data = handle.read(MAX_BYTES + 1)
+        if len(data) > MAX_BYTES:
+            raise ConfigError(f"larger than {MAX_BYTES} bytes: not a reset.yaml", Where(path, 0, ""))
+        return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ConfigError(f"not UTF-8 text ({exc.reason})", Where(path, 0, "")) from None
     except OSError as exc:
         raise ConfigError(f"cannot read: {exc.strerror}", Where(path, 0, "")) from None
-    loader = yaml.SafeLoader(text)
+
+
+def load(path: Path) -> Node:
+    """Parse ``path``; YAML errors become ConfigErrors with the line."""
+    loader = yaml.SafeLoader(_read(path))
     try:
         root = loader.get_single_node()
         if root is None:
             return Node({}, Where(path, 1, ""))
-        return _convert(loader, root, path, "")
+        return _Converter(loader, path).convert(root, "")
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 0
@@ -59,6 +76,8 @@ def load(path: Path) -> Node:
         raise ConfigError(f"invalid YAML: {problem}", Where(path, line, "")) from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"invalid YAML: {exc}", Where(path, 0, "")) from None
+    except RecursionError:  # PyYAML's own composer, on thousands of nested brackets
+        raise ConfigError(f"nested more than {MAX_DEPTH} levels deep", Where(path, 0, "")) from None
     finally:
         loader.dispose()
 
@@ -69,21 +88,60 @@ def _child_key(parent: str, key: str | int) -> str:
     return f"{parent}.{key}" if parent else key
 
 
-def _convert(loader: yaml.SafeLoader, node: yaml.Node, path: Path, key: str) -> Node:
-    where = Where(path, node.start_mark.line + 1, key)
-    if isinstance(node, yaml.MappingNode):
-        loader.flatten_mapping(node)  # resolves "<<" merge keys
+class _Converter:
+    """YAML nodes → Nodes, with the size limits of the module docstring."""
+
+    def __init__(self, loader: yaml.SafeLoader, path: Path):
+        self.loader = loader
+        self.path = path
+        self.values = 0
+        self.open: set[int] = set()  # the nodes being converted: an alias to one is recursive
+
+    def convert(self, node: yaml.Node, key: str) -> Node:
+        where = Where(self.path, node.start_mark.line + 1, key)
+        if id(node) in self.open:
+            raise ConfigError("an alias refers to the value that contains it (a recursive alias)", where)
+        if len(self.open) >= MAX_DEPTH:
+            raise ConfigError(f"nested more than {MAX_DEPTH} levels deep", Where(self.path, where.line, key.split("[")[0]))
+        self.values += 1
+        if self.values > MAX_VALUES:
+            raise ConfigError(f"more than {MAX_VALUES} values once aliases are expanded (an alias bomb?)", where)
+        if not isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+            return Node(self.loader.construct_object(node), where)
+        self.open.add(id(node))
+        try:
+            if isinstance(node, yaml.SequenceNode):
+                return Node([self.convert(item, _child_key(key, index)) for index, item in enumerate(node.value)], where)
+            return Node(self._mapping(node, key), where)
+        finally:
+            self.open.discard(id(node))
+
+    def _mapping(self, node: yaml.MappingNode, key: str) -> dict[str, Node]:
+        merged: dict[str, Node] = {}  # from "<<" merge keys: the mapping's own keys win
         result: dict[str, Node] = {}
         for key_node, value_node in node.value:
-            name = loader.construct_object(key_node)
-            key_where = Where(path, key_node.start_mark.line + 1, _child_key(key, str(name)))
+            if key_node.tag == MERGE_TAG:
+                merged.update(self._merge(value_node, key))
+                continue
+            key_where = Where(self.path, key_node.start_mark.line + 1, key)
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise ConfigError("keys must be text, got a mapping or a list", key_where)
+            name = self.loader.construct_object(key_node)
+            key_where = Where(self.path, key_node.start_mark.line + 1, _child_key(key, str(name)))
             if not isinstance(name, str):
                 raise ConfigError(f"keys must be text, got {name!r}", key_where)
             if name in result:
                 raise ConfigError("duplicate key", key_where)
-            result[name] = _convert(loader, value_node, path, key_where.key)
-        return Node(result, where)
-    if isinstance(node, yaml.SequenceNode):
-        items = [_convert(loader, item, path, _child_key(key, index)) for index, item in enumerate(node.value)]
-        return Node(items, where)
-    return Node(loader.construct_object(node), where)
+            result[name] = self.convert(value_node, key_where.key)
+        return {**merged, **result}
+
+    def _merge(self, value_node: yaml.Node, key: str) -> dict[str, Node]:
+        """``<<: *base`` or ``<<: [*a, *b]`` (earlier ones win, as YAML says)."""
+        sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+        merged: dict[str, Node] = {}
+        for source in reversed(sources):
+            converted = self.convert(source, key)
+            if not converted.is_mapping:
+                raise ConfigError("a merge key (<<) needs a mapping or a list of mappings", converted.where)
+            merged.update(converted.value)
+        return merged

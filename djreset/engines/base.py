@@ -15,6 +15,10 @@ from djreset.secrets import Secret
 if TYPE_CHECKING:
     from djreset.actions import Actions
 
+# Seconds any statement djreset sends waits for another session's lock (the
+# servers' own defaults are a day, or a year); reset.yaml's lock_timeout.
+DEFAULT_LOCK_TIMEOUT = 30
+
 # Server database names djreset accepts: they need no quoting anywhere, in SQL,
 # in a shell or in a file name.  Identifiers are still quoted by the driver.
 SERVER_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]*$")
@@ -52,10 +56,22 @@ class Engine(ABC):
     def __init__(self, spec: DatabaseSpec):
         self.spec = spec
 
+    # OPTIONS that would make a connection read settings from somewhere else
+    # (an option file, a service file): djreset's connections and its dump
+    # clients must all reach the same server as the same user.
+    refused_options: ClassVar[tuple[str, ...]] = ()
+
     @classmethod
     def check_name(cls, name: str) -> str | None:
         """Why ``name`` is refused as a database name, or None if it is fine."""
         return None
+
+    @classmethod
+    def refused_option(cls, key: str) -> str | None:
+        if key not in cls.refused_options:
+            return None
+        return (f"{key} is refused: djreset connects with reset.yaml's own host, port and user only "
+                "(an option or service file could send its dumps and drops to different servers); write them here instead")
 
     @classmethod
     @abstractmethod
@@ -103,8 +119,52 @@ class Engine(ABC):
         """Dump the whole database into ``folder``; return the dump's path."""
 
     @abstractmethod
-    def restore(self, actions: "Actions", dump: Path) -> None:
-        """Replace the database with the dump made by :meth:`backup`."""
+    def restore(self, actions: "Actions", dump: Path, *, force: bool = False) -> None:
+        """Replace the database with the dump made by :meth:`backup` (``force``:
+        end other sessions on it first, else refuse while there are any)."""
+
+    # -- proving a dump before anything is dropped --------------------------------
+
+    @abstractmethod
+    def contents(self, dump: Path | None = None) -> dict[str, int]:
+        """Table → rows: of ``dump``, or of the live database."""
+
+    def check_dump(self, dump: Path) -> str:
+        """Refuse a dump that does not hold the live database (a table or rows left
+        out, another server's data), or that the admin could not load back."""
+        dumped, live = self.contents(dump), self.contents()
+        problems = [f"table {table} is missing" for table in sorted(set(live) - set(dumped))]
+        problems += [f"table {table} is not in the live database" for table in sorted(set(dumped) - set(live))]
+        problems += [f"{table} has {dumped[table]} rows, {live[table]} live" for table in sorted(set(live) & set(dumped)) if dumped[table] != live[table]]
+        if problems:
+            raise StepFailed(
+                f"the dump of {self.display_name} does not match the live database ({'; '.join(problems[:5])}"
+                f"{'; ...' if len(problems) > 5 else ''}): another session may be writing to it; djreset stops before anything is dropped"
+            )
+        self.check_loadable(dump)
+        return f"{len(live)} tables and {sum(live.values())} rows, as in the live database"
+
+    def check_loadable(self, dump: Path) -> None:
+        """Refuse, before anything is dropped, a dump the admin may not load back."""
+        return None  # a file copy (SQLite) loads back whoever made it
+
+    def server_facts(self) -> dict[str, Any]:
+        """Where the dump came from (host, port, user), for the backup's manifest."""
+        return {}
+
+    # -- statements djreset sends ---------------------------------------------------
+
+    @property
+    def lock_timeout(self) -> int:
+        return int(self.spec.extra.get("lock_timeout") or DEFAULT_LOCK_TIMEOUT)
+
+    def session_statements(self) -> list[str]:
+        """Run on each of Django's connections to this database: bounded lock waits."""
+        return []
+
+    def history_problem(self, table: str) -> str | None:
+        """Why rewriting ``table`` (django_migrations) in place would not be all-or-nothing."""
+        return None
 
     @abstractmethod
     def scratch(self, tag: str) -> "Engine":
@@ -161,6 +221,10 @@ class ServerEngine(Engine):
 
     @classmethod
     def from_django(cls, alias: str, settings_dict: dict) -> "ServerEngine":
+        for key in settings_dict.get("OPTIONS") or {}:
+            problem = cls.refused_option(key)
+            if problem:
+                raise ConfigError(f"DATABASES[{alias!r}]['OPTIONS']: {problem} (give reset.yaml a database block)")
         password = settings_dict.get("PASSWORD") or None
         port = settings_dict.get("PORT") or None
         return cls(
@@ -195,8 +259,8 @@ class ServerEngine(Engine):
         with self.connect() as connection:
             return self._exists(connection)
 
-    def restore(self, actions: "Actions", dump: Path) -> None:
-        self.drop(actions, if_exists=True, force=True)
+    def restore(self, actions: "Actions", dump: Path, *, force: bool = False) -> None:
+        self.drop(actions, if_exists=True, force=force)
         self.create(actions)
         self._load_dump(actions, dump)
 

@@ -10,6 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from djreset.actions import Change
 from djreset.engines.base import Engine
 from djreset.engines.spec import DatabaseSpec
 from djreset.errors import ConfigError, StepFailed
@@ -80,8 +81,9 @@ class SQLiteEngine(Engine):
                 raise StepFailed(f"{self.path} does not exist (set if_exists: true to accept that)")
             actions.note(f"{self.path} does not exist; nothing to drop")
             return
+        change = Change(self.alias, "dropped")
         for path in present:
-            actions.do(f"delete {path}", path.unlink)
+            actions.do(f"delete {path}", path.unlink, change=change)
 
     def create(self, actions: "Actions", *, if_not_exists: bool = False, exists: bool | None = None) -> None:
         if self.exists() if exists is None else exists:
@@ -98,17 +100,20 @@ class SQLiteEngine(Engine):
                 connection.execute("PRAGMA user_version = 0")
                 connection.commit()
 
-        actions.do(f"create empty database {self.path}", create_file)
+        actions.do(f"create empty database {self.path}", create_file, change=Change(self.alias, "created"))
 
     def backup(self, folder: Path) -> Path:
         """The online backup API: consistent even while another process writes."""
         target = folder / "database.sqlite3"
-        with closing(sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)) as source:
-            with closing(sqlite3.connect(target)) as copy:
-                source.backup(copy)
+        try:
+            with closing(sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)) as source:
+                with closing(sqlite3.connect(target)) as copy:
+                    source.backup(copy)
+        except sqlite3.Error as exc:  # a full disk, say
+            raise StepFailed(f"cannot back up {self.path} into {target}: {exc}") from None
         return target
 
-    def restore(self, actions: "Actions", dump: Path) -> None:
+    def restore(self, actions: "Actions", dump: Path, *, force: bool = False) -> None:
         def copy_back() -> None:
             for path in self.files():
                 path.unlink(missing_ok=True)
@@ -117,7 +122,15 @@ class SQLiteEngine(Engine):
                 with closing(sqlite3.connect(self.path)) as target:
                     source.backup(target)
 
-        actions.do(f"restore {self.path} from {dump}", copy_back)
+        actions.do(f"restore {self.path} from {dump}", copy_back, change=Change(self.alias, "loaded"))
+
+    def contents(self, dump: Path | None = None) -> dict[str, int]:
+        from django.db.backends.sqlite3.operations import DatabaseOperations
+
+        quote = DatabaseOperations(None).quote_name
+        with closing(sqlite3.connect(f"file:{dump or self.path}?mode=ro", uri=True)) as db:
+            tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT GLOB 'sqlite_*'")]
+            return {table: db.execute(f"SELECT COUNT(*) FROM {quote(table)}").fetchone()[0] for table in tables}
 
     def scratch(self, tag: str) -> "SQLiteEngine":
         folder = Path(tempfile.gettempdir()) / f"{SCRATCH_FOLDER}{tag}"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from typing import Sequence
 
-from djreset import registry, ui
+from djreset import ui
 from djreset.config import StepCall
 from djreset.errors import Refused
 from djreset.run import Run
@@ -35,7 +35,7 @@ def _protected(run: Run, what: str) -> None:
 
 
 def confirm(run: Run, calls: Sequence[StepCall]) -> None:
-    destructive = [call.name for call in calls if registry.get(call.name).destructive]
+    destructive = [call.name for call in calls if call.is_destructive]
     if not destructive or run.dry:
         return
     what = f"{', '.join(dict.fromkeys(destructive))} on environment {run.env.name!r}"

@@ -3,9 +3,11 @@
 ``DJRESET_FAULT=after:3`` makes the process kill itself (SIGKILL) when the
 third step of the recipe has finished; ``DJRESET_FAULT=term:after:3`` sends
 SIGTERM instead (the graceful path: djreset rolls back).  Points: ``before:N``
-and ``after:N`` around step N, and ``inside:STEP`` in the middle of the
-destructive part of clean-files, fake-zero, drop-db and rewrite-history, and
-``inside:verify`` while verify's scratch database exists.
+and ``after:N`` around step N, ``inside:STEP`` in the middle of the
+destructive part of clean-files, fake-zero, drop-db and rewrite-history,
+``inside:verify`` while verify's scratch database exists, and
+``inside:put-back`` when a restore or rollback has put the databases back but
+not yet the history and files.
 Unset, a point costs one dictionary lookup.
 """
 from __future__ import annotations

@@ -1,10 +1,14 @@
 """backup and restore as recipe steps (and tasks)."""
 from __future__ import annotations
 
+from typing import Any
+
 from djreset import registry, state
+from djreset.config import StepCall
 from djreset.registry import Option, step
 from djreset.run import Run
 from djreset.safety import backup as backups
+from djreset.safety.journal import changed_databases
 
 
 @step(
@@ -19,24 +23,61 @@ from djreset.safety import backup as backups
 def backup(run: Run, database: bool, reason: str) -> None:
     """Back up the listed apps' migration files, django_migrations and optionally the database."""
     if run.dry:
-        what = "files, history" + (" and database dumps" if database else "")
+        what = "files, history" + (" and database dumps (checked against the live databases)" if database else "")
         run.actions.do(f"back up {what} into {run.project.backup_dir}")
         return
     run.state.backup = backups.create(run, with_database=database, reason=reason)
 
 
-@step("restore", destructive=True, restores=True, options={"backup": Option(str, None, "backup id (default: the latest of this environment)")})
-def restore(run: Run, backup: str | None) -> None:
-    """Put files, history and dumped databases back exactly as a backup saved them."""
+def _scope_of_unfinished(unfinished: dict[str, Any]) -> tuple[str | None, backups.Scope]:
+    """What `restore` with no backup named puts back after a run was cut short."""
+    if unfinished.get("restoring"):
+        # A restore cut short: finish it, as far as it meant to go.
+        saved = unfinished.get("scope") or {}
+        return unfinished["restoring"], backups.Scope(saved.get("databases"), saved.get("folders") or {})
+    if not unfinished.get("destructive_started") or not unfinished.get("backup"):
+        return None, backups.Scope()
+    if "changes" not in unfinished:  # a journal that does not say what changed: all of it
+        return unfinished["backup"], backups.Scope()
+    return unfinished["backup"], backups.Scope(changed_databases(unfinished), unfinished.get("folders") or {})
+
+
+def choose(run: Run, call: StepCall) -> None:
+    """Before anything runs: which backup, what of it, and is all of it readable and loadable."""
+    requested, force = call.options.get("backup"), bool(call.options.get("force"))
     unfinished = run.state.unfinished
     was_restore = unfinished and all(registry.get(name).restores for name in unfinished.get("steps", []) if name in registry.STEPS)
-    if backup is None and unfinished and not was_restore:
-        # Undo the run that was cut short: its own backup, or nothing at all.
-        if not unfinished.get("destructive_started") or not unfinished.get("backup"):
-            run.out.info("the interrupted run stopped before it changed anything: nothing to put back")
+    scope = backups.Scope()
+    if requested is None and unfinished and not (was_restore and not unfinished.get("restoring")):
+        requested, scope = _scope_of_unfinished(unfinished)
+        if requested is None:
+            run.state.restoring = None
             return
-        backup = unfinished["backup"]
-    # Not the safety backup this very run made of the state being replaced.
-    chosen = state.find_backup(run.project, backup, run.env.name, exclude=run.state.backup)
+    chosen = state.find_backup(run.project, requested, run.env.name)
+    if scope.databases is None:
+        scope.databases = {alias: force for alias in chosen.manifest.get("databases", {})}
+    elif force:  # --force: the user's say-so, on top of what the run's own drop allowed
+        scope.databases = {alias: True for alias in scope.databases}
+    run.state.restoring = (chosen, scope, backups.check(run, chosen))
+    run.state.replaces = [alias for alias in scope.databases if alias in chosen.manifest.get("databases", {})]
+
+
+@step(
+    "restore",
+    destructive=True,
+    restores=True,
+    check_call=choose,
+    options={
+        "backup": Option(str, None, "backup id (default: the latest of this environment)"),
+        "force": Option(bool, False, "end other sessions on a database it replaces"),
+    },
+)
+def restore(run: Run, backup: str | None, force: bool) -> None:
+    """Put files, history and dumped databases back exactly as a backup saved them."""
+    if run.state.restoring is None:
+        run.out.info("the interrupted run stopped before it changed anything: nothing to put back")
+        return
+    chosen, scope, entries = run.state.restoring
     run.out.info(f"restoring {chosen.describe()}")
-    backups.restore(run, chosen)
+    done = backups.put_back(run, chosen, scope, entries)
+    run.out.info(f"put back: {'; '.join(done)}" if done else "nothing to put back: everything already matches the backup")

@@ -2,13 +2,17 @@
 from __future__ import annotations
 
 import shlex
+from typing import TYPE_CHECKING
 
 from djreset import state
 from djreset.bridge import data_migrations, graphs, history, writer
 from djreset.bridge.packages import migration_files, migration_names
-from djreset.errors import Refused, StepFailed
+from djreset.errors import ConfigError, Refused, StepFailed, suggest
 from djreset.registry import step
 from djreset.run import Run
+
+if TYPE_CHECKING:
+    from djreset.config import StepCall
 
 
 def _show(run: Run, output: str) -> None:
@@ -129,7 +133,7 @@ def _migrate(run: Run, alias: str, **options: object) -> None:
         run.out.info(f"{alias}: faked (tables already there): {', '.join(faked)}")
 
 
-@step("migrate")
+@step("migrate", changes_data=True)
 def migrate(run: Run) -> None:
     """Apply all migrations to the environment's database."""
     for alias in run.aliases:
@@ -146,7 +150,7 @@ def _record_soft_applied_initials(run: Run, alias: str) -> None:
         run.actions.do(f"record {key[0]}.{key[1]} as applied on {alias} (its tables exist)", lambda k=key: history.record_one(run.django, alias, k))
 
 
-@step("migrate-fake-initial")
+@step("migrate-fake-initial", changes_data=True)
 def migrate_fake_initial(run: Run) -> None:
     """Mark initial migrations whose tables exist as applied, then migrate the rest."""
     for alias in run.aliases:
@@ -157,14 +161,22 @@ def migrate_fake_initial(run: Run) -> None:
         _migrate(run, alias, fake_initial=True)
 
 
-@step("manage", argument="a management command, e.g. loaddata seed.json")
+def _check_command(run: Run, call: "StepCall") -> None:
+    """A management command the project does not have is refused before anything runs."""
+    name = shlex.split(call.argument or "")[0]
+    known = run.django.command_names()
+    if name not in known:
+        raise ConfigError(f"manage: no management command {name!r}{suggest(name, known)}", call.where)
+
+
+@step("manage", argument="a management command, e.g. loaddata seed.json", destructive=True, changes_data=True, check_call=_check_command)
 def manage(run: Run, command: str) -> None:
     """Run one of the project's management commands (in this process)."""
     args = shlex.split(command)
     run.actions.do(f"run manage.py {command}", lambda: _show(run, run.django.call_command(*args)))
 
 
-@step("run", argument="a shell command")
+@step("run", argument="a shell command", destructive=True, changes_data=True)
 def run_shell(run: Run, command: str) -> None:
     """Run a shell command in the project root (sees DJANGO_SETTINGS_MODULE and DJRESET_ENV)."""
     if run.dry:

@@ -19,9 +19,7 @@ def _facts_file(run: Run, engine: Engine) -> Path:
 def _remember(run: Run, engine: Engine, facts: dict[str, Any]) -> None:
     run.state.dropped[engine.alias] = facts
     if not run.dry:
-        path = _facts_file(run, engine)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(facts, indent=2))
+        state.write_private(_facts_file(run, engine), json.dumps(facts, indent=2))
 
 
 def _recall(run: Run, engine: Engine) -> dict[str, Any]:

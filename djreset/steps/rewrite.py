@@ -23,7 +23,15 @@ def _describe_predicted(run: Run) -> None:
         run.actions.do(f"{alias}: in one transaction, delete the rows of {', '.join(run.apps)}, record {names} and the carried data migrations")
 
 
-@step("rewrite-history", destructive=True, changes_schema=False)
+def check_transactional(run: Run) -> None:
+    """The rewrite is one transaction: refuse, before anything, a django_migrations that has none."""
+    for alias in run.aliases:
+        problem = run.engine(alias).history_problem(history.table_name())
+        if problem:
+            raise Refused(problem)
+
+
+@step("rewrite-history", destructive=True, changes_schema=False, precheck=check_transactional)
 def rewrite_history(run: Run) -> None:
     """Replace the listed apps' rows in django_migrations with the new migrations, in one transaction."""
     if run.dry and run.state.files_cleaned:
