@@ -482,3 +482,14 @@ def test_a_full_disk_while_the_backup_is_written_changes_nothing(target: Target,
         recovered = True
     finally:
         record_property("fault point", recovered)
+
+
+def test_a_rollback_without_a_dump_says_what_it_could_not_put_back(shop: Path) -> None:
+    config = shop / "reset.yaml"
+    config.write_text("backups: {dump_database: false}\n" + config.read_text())
+    with_env(shop, "broken", "extends: dev\nsteps: [clean-files, drop-db, create-db, makemigrations, migrate, {run: 'exit 7'}]\n")
+    result = run_djreset("reset", "--env", "broken", "--yes", cwd=shop)
+    assert result.code == 1, result.text
+    assert "database default was changed by the run and cannot be put back" in result.out, result.out
+    assert "rolled back: put back the migration files" in result.out and "as before the run" not in result.out, result.out
+    assert journal(shop)["status"] == "rolled back"  # nothing more to put back: later runs are not blocked
