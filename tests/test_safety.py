@@ -285,7 +285,7 @@ def test_links_in_a_migrations_folder_come_back_as_links(shop: Path, tmp_path: P
 
 
 def test_files_makemigrations_wrote_are_rolled_back(shop: Path) -> None:
-    """An app without a migrations package: makemigrations makes one, the last verify fails."""
+    """An app without a migrations package: makemigrations makes one, a later step fails."""
     app = shop / "notes"
     app.mkdir()
     (app / "__init__.py").write_text("")
@@ -295,9 +295,11 @@ def test_files_makemigrations_wrote_are_rolled_back(shop: Path) -> None:
     subprocess.run([sys.executable, "manage.py", "migrate", "--run-syncdb", "-v0"], cwd=shop, env=clean_env(), check=True)
     config = shop / "reset.yaml"
     config.write_text(config.read_text().replace("apps: [accounts, catalog, orders]", "apps: [notes]"))
+    with_env(shop, "broken", "extends: keep\nsteps: [clean-files, makemigrations, {run: 'exit 7'}]\n")
     before = tree_snapshot(shop)
-    result = run_djreset("reset", "--env", "keep", "--yes", cwd=shop)
+    result = run_djreset("reset", "--env", "broken", "--yes", cwd=shop)
     assert result.code == 1, result.text
+    assert "wrote 1 migration files" in result.out, result.out
     assert "rolled back: put back" in result.out and "the migration files" in result.out, result.out
     assert not (app / "migrations").exists()
     after = tree_snapshot(shop)
