@@ -113,7 +113,8 @@ def state_dir(project: "Project") -> Path:
     folder = private_dir(project.state_dir)
     ignore = folder / ".gitignore"
     if not ignore.exists():
-        ignore.write_text("# djreset's own files: journal, lock, backups, measurements\n*\n")
+        with private_files():
+            ignore.write_text("# djreset's own files: journal, lock, backups, measurements\n*\n")
     return folder
 
 

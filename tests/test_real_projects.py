@@ -146,7 +146,7 @@ def test_rollback_and_restore_write_history_without_model_signals(engine: str, t
         # Stopped (SIGTERM) right after rewrite-history: the rollback puts the old history back.
         stopped = target.djreset("reset", "--env", "keep", "--yes", env=target.env(DJRESET_FAULT="term:after:5"))
         assert stopped.code == 143, stopped.text
-        assert "rolled back: files, history are as before the run" in stopped.out
+        assert "rolled back: put back the django_migrations rows of ledger on default; the migration files" in stopped.out
         assert source_files(target) == files
         assert target.introspect() == before
         done = target.djreset("reset", "--env", "keep", "--yes")
