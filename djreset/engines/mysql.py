@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 from djreset.actions import Change
 from djreset.engines.base import SCRATCH_PREFIX, ServerEngine
+from djreset.engines.catalog import Catalog, Quote
+from djreset.engines.catalog.mysql import MySQLCatalog
 from djreset.engines.clients import clean_environment, find_program, private_file, run_client, without_client_variables
 from djreset.errors import StepFailed
 
@@ -250,13 +252,16 @@ class MySQLEngine(ServerEngine):
 
     # -- what a dump holds -----------------------------------------------------------
 
-    def contents(self, dump: Path | None = None) -> dict[str, int]:
+    def contents(self, quote: Quote, dump: Path | None = None) -> dict[str, int]:
         if dump is not None:
             return self._dumped(dump)
         with self.connect(self.spec.name) as connection:
             tables = [row[0] for row in self._query(
                 connection, "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s AND TABLE_TYPE = 'BASE TABLE'", (self.spec.name,))]
             return {table: int(self._query(connection, f"SELECT COUNT(*) FROM {quote(table)}")[0][0]) for table in tables}
+
+    def catalog(self) -> Catalog:
+        return MySQLCatalog()
 
     def _dumped(self, dump: Path) -> dict[str, int]:
         """Tables and rows of a mariadb-dump file.  An INSERT holds many rows, on one

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 from djreset.actions import Change
 from djreset.engines.base import ServerEngine
+from djreset.engines.catalog import Catalog, Quote
+from djreset.engines.catalog.postgresql import PostgreSQLCatalog
 from djreset.engines.clients import clean_environment, find_program, private_file, run_client, stream_client, without_client_variables
 from djreset.errors import StepFailed
 
@@ -275,7 +277,7 @@ class PostgreSQLEngine(ServerEngine):
 
     # -- what a dump holds -----------------------------------------------------------
 
-    def contents(self, dump: Path | None = None) -> dict[str, int]:
+    def contents(self, quote: Quote, dump: Path | None = None) -> dict[str, int]:
         from psycopg import sql
 
         with self.connect(self.spec.name) as connection:
@@ -287,6 +289,9 @@ class PostgreSQLEngine(ServerEngine):
                 for schema, table in connection.execute(LIVE_TABLES).fetchall()
                 if f"{schema}.{table}" not in members
             }
+
+    def catalog(self) -> Catalog:
+        return PostgreSQLCatalog()
 
     def _dumped(self, dump: Path) -> dict[str, int]:
         """Rows per table of a custom-format dump: its COPY blocks, one line a row."""

@@ -124,7 +124,7 @@ def _dump(run: "Run", alias: str, folder: Path) -> dict[str, Any]:
         dump = engine.backup(folder)
     target = dump.with_name(f"database-{alias}{''.join(dump.suffixes)}")
     dump.rename(target)
-    checked = engine.check_dump(target)
+    checked = engine.check_dump(target, run.django.quote_name(alias))
     run.out.info(f"dump of {alias} checked: {checked}")
     return {"engine": engine.name, "dump": target.name, "facts": engine.remember_before_drop(), "server": engine.server_facts()}
 
