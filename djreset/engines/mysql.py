@@ -22,7 +22,7 @@ from djreset.engines.base import SCRATCH_PREFIX, ServerEngine
 from djreset.engines.catalog import Catalog, Quote
 from djreset.engines.catalog.mysql import MySQLCatalog
 from djreset.engines.clients import clean_environment, find_program, private_file, run_client, without_client_variables
-from djreset.errors import StepFailed
+from djreset.errors import SessionsOpen, StepFailed
 
 if TYPE_CHECKING:
     from djreset.actions import Actions
@@ -133,12 +133,9 @@ class MySQLEngine(ServerEngine):
             (self.spec.name,),
         )
 
-    def _sessions_error(self, sessions: list[tuple]) -> StepFailed:
+    def _sessions_error(self, sessions: list[tuple]) -> SessionsOpen:
         listed = "; ".join(f"id {sid} (user {user}@{host}, {command}{', ' + state if state else ''})" for sid, user, host, command, state in sessions)
-        return StepFailed(
-            f"{len(sessions)} other session(s) are using {self.spec.name!r}: {listed}. "
-            "Close them, or set force: true on drop-db to KILL them"
-        )
+        return SessionsOpen(f"{len(sessions)} other session(s) are using {self.spec.name!r}: {listed}", ending="KILL")
 
     def _run(self, actions: "Actions", connection: Any, statement: str, params: tuple = (), what: str = "", change: Change | None = None) -> None:
         import MySQLdb

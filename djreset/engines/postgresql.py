@@ -22,7 +22,7 @@ from djreset.engines.base import ServerEngine
 from djreset.engines.catalog import Catalog, Quote
 from djreset.engines.catalog.postgresql import PostgreSQLCatalog
 from djreset.engines.clients import clean_environment, find_program, private_file, run_client, stream_client, without_client_variables
-from djreset.errors import StepFailed
+from djreset.errors import SessionsOpen, StepFailed
 
 if TYPE_CHECKING:
     import psycopg
@@ -127,12 +127,9 @@ class PostgreSQLEngine(ServerEngine):
             [self.spec.name],
         ).fetchall()
 
-    def _sessions_error(self, sessions: list[tuple]) -> StepFailed:
+    def _sessions_error(self, sessions: list[tuple]) -> SessionsOpen:
         listed = "; ".join(f"pid {pid} (user {user}, application {app or '-'}, {state or 'idle'})" for pid, user, app, state in sessions)
-        return StepFailed(
-            f"{len(sessions)} other session(s) are connected to {self.spec.name!r}: {listed}. "
-            "Close them, or set force: true on drop-db to end them"
-        )
+        return SessionsOpen(f"{len(sessions)} other session(s) are connected to {self.spec.name!r}: {listed}")
 
     # -- drop and create -----------------------------------------------------------
 
