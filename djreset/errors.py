@@ -45,6 +45,18 @@ class StepFailed(DjresetError):
     """A step failed while it ran."""
 
 
+class SessionsOpen(StepFailed):
+    """Other sessions use a database djreset would drop.  The message names drop-db's
+    fix; whoever else drops (restore, a rollback) names its own with :meth:`fix`."""
+
+    def __init__(self, problem: str, ending: str = "end"):
+        self.problem, self.ending = problem, ending
+        super().__init__(f"{problem}. Close them, or set force: true on drop-db to {ending} them")
+
+    def fix(self, remedy: str) -> StepFailed:
+        return StepFailed(f"{self.problem}. Close them, or {remedy} to {self.ending} them")
+
+
 class NothingToDo(Exception):
     """A step found the work already done: the recipe ends here, successfully."""
 

@@ -183,10 +183,10 @@ def scratch_claim(project: "Project", entry: dict[str, Any]) -> Iterator[Callabl
     releases the flock when the process dies, so a later run can tell a
     scratch database whose run was killed from one still in use.
     """
-    folder = scratch_dir(project)
-    folder.mkdir(parents=True, exist_ok=True)
+    state_dir(project)
+    folder = private_dir(scratch_dir(project))
     path = folder / f"{entry['tag']}.json"
-    with open(path, "w") as handle:
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
 
         def write(**more: Any) -> None:

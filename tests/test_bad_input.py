@@ -137,6 +137,13 @@ CASES = [
     Case("a merge key with a scalar", VALID + "x:\n  <<: 5\n", "merge", 14),
     Case("a python tag", VALID.replace("default_env: dev", "default_env: !!python/object/apply:os.system ['touch pwned']"), "must be non-empty text", 5),
     Case("two step names in one entry", VALID.replace("migrate]\n  keep", "migrate, {manage: check, run: 'true'}]\n  keep"), "a step is a name", 9),
+    # -- review: values PyYAML cannot make were a traceback (exit 1) -----------------------------------
+    Case("a date that does not exist", VALID + "backups: {dir: 2024-13-45}\n", "cannot read the value '2024-13-45' (month must be in 1..12)", 13),
+    Case("a timestamp that does not exist", VALID + "backups: {dir: 2024-02-30 25:00:00}\n", "day is out of range for month", 13),
+    Case("an integer of 5,000 digits", VALID + "backups: {dir: " + "7" * 5000 + "}\n", "Exceeds the limit (4300 digits)", 13),
+    Case("a timestamp tag on text", VALID + "backups: {dir: !!timestamp 'x'}\n", "cannot read the value 'x' (not a valid timestamp)", 13),
+    Case("a bool tag on text", VALID.replace("default_env: dev", "default_env: !!bool 'x'"), "not a valid bool", 5),
+    Case("a date as a key", VALID + "2024-13-45: x\n", "cannot read the value", 13),
     Case("deep but small nesting", VALID + "x: " + "{a: " * 45 + "1" + "}" * 45 + "\n", "nested more than 40 levels", 13),
 ]
 

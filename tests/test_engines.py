@@ -46,6 +46,14 @@ def test_drop_refuses_while_another_session_is_open_and_force_ends_it(server_tar
         else:
             assert "id " in refused.err
         assert server.exists(target.database)
+        assert "set force: true on drop-db" in refused.err
+
+        # A restore that would drop it names restore's own switch, not drop-db's.
+        assert target.djreset("backup", "--env", "dev", "--database").code == 0
+        restore = target.djreset("restore", "--env", "dev", "--yes")
+        assert restore.code == 1 and "other session(s)" in restore.err, restore.text
+        assert "`djreset restore --env dev --force`" in restore.err and "drop-db" not in restore.err, restore.err
+        assert server.exists(target.database)
 
         forced = target.djreset("drop-db", "--env", "dev", "--yes", "--force")
         assert forced.code == 0, forced.text

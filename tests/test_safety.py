@@ -495,3 +495,17 @@ def test_a_rollback_without_a_dump_says_what_it_could_not_put_back(shop: Path) -
     assert "database default was changed by the run and cannot be put back" in result.out, result.out
     assert "rolled back: put back the migration files" in result.out and "as before the run" not in result.out, result.out
     assert journal(shop)["status"] == "rolled back"  # nothing more to put back: later runs are not blocked
+
+
+def test_restore_refuses_a_backup_of_another_environment(shop: Path) -> None:
+    """A dev backup is never loaded into prod: one line naming both, exit 2, nothing touched."""
+    shutil.copy(shop / "db.sqlite3", shop / "prod.sqlite3")
+    with_env(shop, "prod", "extends: dev\ndatabase: {engine: sqlite, name: prod.sqlite3}\n")
+    assert run_djreset("backup", "--env", "dev", "--database", cwd=shop).code == 0
+    dev_backup = backups_of(shop)[-1]["id"]
+    before = tree_snapshot(shop)
+    refused = run_djreset("restore", "--env", "prod", "--yes", "--backup", dev_backup, cwd=shop)
+    assert refused.code == 2, refused.text
+    assert len(refused.err.strip().splitlines()) == 1, refused.err
+    assert f"backup {dev_backup} is a backup of environment 'dev', not of 'prod'" in refused.err, refused.err
+    assert tree_snapshot(shop) == before

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import stat
 from pathlib import Path
 
 import pytest
@@ -108,6 +109,9 @@ def test_a_scratch_database_left_by_a_killed_verify_is_removed_by_the_next_run(t
     assert killed.code == -9, killed.text
     claims = list((target.project / ".djreset" / "scratch").glob("*.json"))
     assert len(claims) == 1
+    # Private, as everything under .djreset/ (it names databases).
+    assert stat.S_IMODE(claims[0].parent.stat().st_mode) == 0o700
+    assert stat.S_IMODE(claims[0].stat().st_mode) == 0o600
     left = json.loads(claims[0].read_text())["name"]
     assert _scratch_exists(target, left)
 

@@ -204,6 +204,10 @@ class DjangoBridge:
                 connections[alias] = wrapper
             self._loaders = loaders  # none built on the scratch database survives it
 
+    def quote_name(self, alias: str) -> Callable[[str], str]:
+        """Django's identifier quoting for ``alias`` (opens no connection)."""
+        return self.connection(alias).ops.quote_name
+
     def close_connections(self) -> None:
         if self._ready:
             from django.db import connections

@@ -107,7 +107,7 @@ class _Converter:
         if self.values > MAX_VALUES:
             raise ConfigError(f"more than {MAX_VALUES} values once aliases are expanded (an alias bomb?)", where)
         if not isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
-            return Node(self.loader.construct_object(node), where)
+            return Node(self.scalar(node, where), where)
         self.open.add(id(node))
         try:
             if isinstance(node, yaml.SequenceNode):
@@ -115,6 +115,17 @@ class _Converter:
             return Node(self._mapping(node, key), where)
         finally:
             self.open.discard(id(node))
+
+    def scalar(self, node: yaml.Node, where: Where) -> Any:
+        """PyYAML's value for a scalar; one it cannot make (a date 2024-13-45, an
+        integer of 5,000 digits, a tag on text it does not fit) is bad input."""
+        try:
+            return self.loader.construct_object(node)
+        except yaml.YAMLError:
+            raise
+        except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
+            detail = str(exc).split(";")[0] if isinstance(exc, ValueError) else f"not a valid {node.tag.rpartition(':')[2]}"
+            raise ConfigError(f"cannot read the value {node.value[:40]!r} ({detail}); quote it if it is text", where) from None
 
     def _mapping(self, node: yaml.MappingNode, key: str) -> dict[str, Node]:
         merged: dict[str, Node] = {}  # from "<<" merge keys: the mapping's own keys win
@@ -126,7 +137,7 @@ class _Converter:
             key_where = Where(self.path, key_node.start_mark.line + 1, key)
             if not isinstance(key_node, yaml.ScalarNode):
                 raise ConfigError("keys must be text, got a mapping or a list", key_where)
-            name = self.loader.construct_object(key_node)
+            name = self.scalar(key_node, key_where)
             key_where = Where(self.path, key_node.start_mark.line + 1, _child_key(key, str(name)))
             if not isinstance(name, str):
                 raise ConfigError(f"keys must be text, got {name!r}", key_where)

@@ -126,13 +126,14 @@ class Engine(ABC):
     # -- proving a dump before anything is dropped --------------------------------
 
     @abstractmethod
-    def contents(self, dump: Path | None = None) -> dict[str, int]:
-        """Table → rows: of ``dump``, or of the live database."""
+    def contents(self, quote: "catalog.Quote", dump: Path | None = None) -> dict[str, int]:
+        """Table → rows: of ``dump``, or of the live database (``quote``: Django's
+        identifier quoting, where the driver has none)."""
 
-    def check_dump(self, dump: Path) -> str:
+    def check_dump(self, dump: Path, quote: "catalog.Quote") -> str:
         """Refuse a dump that does not hold the live database (a table or rows left
         out, another server's data), or that the admin could not load back."""
-        dumped, live = self.contents(dump), self.contents()
+        dumped, live = self.contents(quote, dump), self.contents(quote)
         problems = [f"table {table} is missing" for table in sorted(set(live) - set(dumped))]
         problems += [f"table {table} is not in the live database" for table in sorted(set(dumped) - set(live))]
         problems += [f"{table} has {dumped[table]} rows, {live[table]} live" for table in sorted(set(live) & set(dumped)) if dumped[table] != live[table]]
@@ -184,9 +185,9 @@ class Engine(ABC):
         server (or machine, for files) can remove those a killed run left."""
         return f"{self.name}@{getattr(self.spec, 'host', None) or ''}:{getattr(self.spec, 'port', None) or ''}"
 
+    @abstractmethod
     def catalog(self) -> "catalog.Catalog":
         """The reader of this database's schema catalog (what verify compares)."""
-        return catalog.reader_for(self.name)
 
     def is_local(self) -> bool:
         """On this machine (a file, a socket, or a loopback address)."""

@@ -19,8 +19,10 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 from djreset.actions import Change
 from djreset.engines.base import SCRATCH_PREFIX, ServerEngine
+from djreset.engines.catalog import Catalog, Quote
+from djreset.engines.catalog.mysql import MySQLCatalog
 from djreset.engines.clients import clean_environment, find_program, private_file, run_client, without_client_variables
-from djreset.errors import StepFailed
+from djreset.errors import SessionsOpen, StepFailed
 
 if TYPE_CHECKING:
     from djreset.actions import Actions
@@ -131,12 +133,9 @@ class MySQLEngine(ServerEngine):
             (self.spec.name,),
         )
 
-    def _sessions_error(self, sessions: list[tuple]) -> StepFailed:
+    def _sessions_error(self, sessions: list[tuple]) -> SessionsOpen:
         listed = "; ".join(f"id {sid} (user {user}@{host}, {command}{', ' + state if state else ''})" for sid, user, host, command, state in sessions)
-        return StepFailed(
-            f"{len(sessions)} other session(s) are using {self.spec.name!r}: {listed}. "
-            "Close them, or set force: true on drop-db to KILL them"
-        )
+        return SessionsOpen(f"{len(sessions)} other session(s) are using {self.spec.name!r}: {listed}", ending="KILL")
 
     def _run(self, actions: "Actions", connection: Any, statement: str, params: tuple = (), what: str = "", change: Change | None = None) -> None:
         import MySQLdb
@@ -250,13 +249,16 @@ class MySQLEngine(ServerEngine):
 
     # -- what a dump holds -----------------------------------------------------------
 
-    def contents(self, dump: Path | None = None) -> dict[str, int]:
+    def contents(self, quote: Quote, dump: Path | None = None) -> dict[str, int]:
         if dump is not None:
             return self._dumped(dump)
         with self.connect(self.spec.name) as connection:
             tables = [row[0] for row in self._query(
                 connection, "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s AND TABLE_TYPE = 'BASE TABLE'", (self.spec.name,))]
             return {table: int(self._query(connection, f"SELECT COUNT(*) FROM {quote(table)}")[0][0]) for table in tables}
+
+    def catalog(self) -> Catalog:
+        return MySQLCatalog()
 
     def _dumped(self, dump: Path) -> dict[str, int]:
         """Tables and rows of a mariadb-dump file.  An INSERT holds many rows, on one

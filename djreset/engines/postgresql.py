@@ -19,8 +19,10 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 from djreset.actions import Change
 from djreset.engines.base import ServerEngine
+from djreset.engines.catalog import Catalog, Quote
+from djreset.engines.catalog.postgresql import PostgreSQLCatalog
 from djreset.engines.clients import clean_environment, find_program, private_file, run_client, stream_client, without_client_variables
-from djreset.errors import StepFailed
+from djreset.errors import SessionsOpen, StepFailed
 
 if TYPE_CHECKING:
     import psycopg
@@ -125,12 +127,9 @@ class PostgreSQLEngine(ServerEngine):
             [self.spec.name],
         ).fetchall()
 
-    def _sessions_error(self, sessions: list[tuple]) -> StepFailed:
+    def _sessions_error(self, sessions: list[tuple]) -> SessionsOpen:
         listed = "; ".join(f"pid {pid} (user {user}, application {app or '-'}, {state or 'idle'})" for pid, user, app, state in sessions)
-        return StepFailed(
-            f"{len(sessions)} other session(s) are connected to {self.spec.name!r}: {listed}. "
-            "Close them, or set force: true on drop-db to end them"
-        )
+        return SessionsOpen(f"{len(sessions)} other session(s) are connected to {self.spec.name!r}: {listed}")
 
     # -- drop and create -----------------------------------------------------------
 
@@ -275,7 +274,7 @@ class PostgreSQLEngine(ServerEngine):
 
     # -- what a dump holds -----------------------------------------------------------
 
-    def contents(self, dump: Path | None = None) -> dict[str, int]:
+    def contents(self, quote: Quote, dump: Path | None = None) -> dict[str, int]:
         from psycopg import sql
 
         with self.connect(self.spec.name) as connection:
@@ -287,6 +286,9 @@ class PostgreSQLEngine(ServerEngine):
                 for schema, table in connection.execute(LIVE_TABLES).fetchall()
                 if f"{schema}.{table}" not in members
             }
+
+    def catalog(self) -> Catalog:
+        return PostgreSQLCatalog()
 
     def _dumped(self, dump: Path) -> dict[str, int]:
         """Rows per table of a custom-format dump: its COPY blocks, one line a row."""

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from djreset.actions import Change
 from djreset.engines.base import Engine
+from djreset.engines.catalog import Quote
+from djreset.engines.catalog.sqlite import SQLiteCatalog
 from djreset.engines.spec import DatabaseSpec
 from djreset.errors import ConfigError, StepFailed
 
@@ -124,13 +126,13 @@ class SQLiteEngine(Engine):
 
         actions.do(f"restore {self.path} from {dump}", copy_back, change=Change(self.alias, "loaded"))
 
-    def contents(self, dump: Path | None = None) -> dict[str, int]:
-        from django.db.backends.sqlite3.operations import DatabaseOperations
-
-        quote = DatabaseOperations(None).quote_name
+    def contents(self, quote: Quote, dump: Path | None = None) -> dict[str, int]:
         with closing(sqlite3.connect(f"file:{dump or self.path}?mode=ro", uri=True)) as db:
             tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT GLOB 'sqlite_*'")]
             return {table: db.execute(f"SELECT COUNT(*) FROM {quote(table)}").fetchone()[0] for table in tables}
+
+    def catalog(self) -> SQLiteCatalog:
+        return SQLiteCatalog()
 
     def scratch(self, tag: str) -> "SQLiteEngine":
         folder = Path(tempfile.gettempdir()) / f"{SCRATCH_FOLDER}{tag}"

@@ -31,7 +31,7 @@ from djreset import __version__, measure, state
 from djreset.safety import faults
 from djreset.bridge import history
 from djreset.bridge.packages import migration_files, own_apps
-from djreset.errors import DjresetError, Refused, StepFailed
+from djreset.errors import DjresetError, Refused, SessionsOpen, StepFailed
 from djreset.state import MANIFEST, Backup
 
 if TYPE_CHECKING:
@@ -124,7 +124,7 @@ def _dump(run: "Run", alias: str, folder: Path) -> dict[str, Any]:
         dump = engine.backup(folder)
     target = dump.with_name(f"database-{alias}{''.join(dump.suffixes)}")
     dump.rename(target)
-    checked = engine.check_dump(target)
+    checked = engine.check_dump(target, run.django.quote_name(alias))
     run.out.info(f"dump of {alias} checked: {checked}")
     return {"engine": engine.name, "dump": target.name, "facts": engine.remember_before_drop(), "server": engine.server_facts()}
 
@@ -277,8 +277,11 @@ def _put_back_database(run: "Run", backup: Backup, alias: str, force: bool) -> l
     saved = backup.manifest.get("databases", {}).get(alias)
     if saved:
         engine.recreate_with(saved.get("facts", {}))
-        with run.out.progress(f"restoring database {alias}", log=False):
-            engine.restore(run.actions, backup.folder / saved["dump"], force=force)
+        try:
+            with run.out.progress(f"restoring database {alias}", log=False):
+                engine.restore(run.actions, backup.folder / saved["dump"], force=force)
+        except SessionsOpen as refused:  # restore's own switch, not drop-db's
+            raise refused.fix(f"run `djreset restore --env {run.env.name} --force`") from None
         return [f"database {alias} from its dump"]
     if alias in backup.manifest.get("absent_databases", []):
         if engine.exists():

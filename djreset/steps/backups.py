@@ -5,6 +5,7 @@ from typing import Any
 
 from djreset import registry, state
 from djreset.config import StepCall
+from djreset.errors import ConfigError
 from djreset.registry import Option, step
 from djreset.run import Run
 from djreset.safety import backup as backups
@@ -54,6 +55,9 @@ def choose(run: Run, call: StepCall) -> None:
             run.state.restoring = None
             return
     chosen = state.find_backup(run.project, requested, run.env.name)
+    if chosen.manifest.get("env") != run.env.name:
+        raise ConfigError(f"backup {chosen.id} is a backup of environment {chosen.manifest.get('env')!r}, not of {run.env.name!r}: "
+                          f"restore it with --env {chosen.manifest.get('env')}, or name a backup of {run.env.name!r} (see `djreset backups`)")
     if scope.databases is None:
         scope.databases = {alias: force for alias in chosen.manifest.get("databases", {})}
     elif force:  # --force: the user's say-so, on top of what the run's own drop allowed

@@ -60,14 +60,6 @@ class Catalog(Protocol):
         """The schema of ``tables`` (None for a table that does not exist)."""
 
 
-def reader_for(engine: str) -> Catalog:
-    from djreset.engines.catalog.mysql import MySQLCatalog
-    from djreset.engines.catalog.postgresql import PostgreSQLCatalog
-    from djreset.engines.catalog.sqlite import SQLiteCatalog
-
-    return {"sqlite": SQLiteCatalog, "postgresql": PostgreSQLCatalog, "mysql": MySQLCatalog}[engine]()
-
-
 # -- normalizing SQL text (SQLite keeps what was written; MySQL prints its own) --------------
 
 _TOKEN = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|`(?:[^`]|``)*`|\[[^\]]*\]|\s+|[(),]|[^\s(),'\"`\[]+")
