@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from djreset.actions import Change
-from djreset.engines.base import Engine
+from djreset.engines.base import Engine, HistoryLock
 from djreset.engines.spec import DatabaseSpec
 from djreset.errors import ConfigError, StepFailed
 
@@ -131,6 +131,9 @@ class SQLiteEngine(Engine):
         with closing(sqlite3.connect(f"file:{dump or self.path}?mode=ro", uri=True)) as db:
             tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT GLOB 'sqlite_*'")]
             return {table: db.execute(f"SELECT COUNT(*) FROM {quote(table)}").fetchone()[0] for table in tables}
+
+    def history_lock(self) -> HistoryLock:
+        return HistoryLock(immediate=True)  # BEGIN IMMEDIATE: one writer at a time, the other waits
 
     def scratch(self, tag: str) -> "SQLiteEngine":
         folder = Path(tempfile.gettempdir()) / f"{SCRATCH_FOLDER}{tag}"

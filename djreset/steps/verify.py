@@ -37,7 +37,8 @@ def _files_are_reset(run: Run) -> bool:
 def _predicted(run: Run) -> list:
     """The kept data migrations as the reset will carry them (in memory)."""
     loader = run.django.loader()
-    carries = data_migrations.plan_carries(loader, data_migrations.find(loader, run.apps), run.project.data_migrations)
+    kept = graphs.kept_migrations(run.django, run.apps)
+    carries = data_migrations.plan_carries(loader, data_migrations.find(loader, run.apps, kept), run.project.data_migrations)
     return graphs.predict(run.django, run.apps, carries).carried
 
 
