@@ -48,11 +48,15 @@ def reset(target: Target, apps: tuple[str, ...] = APPS, seeded: tuple[str, ...] 
     return after
 
 
-def assert_migrate_records_the_reset(deployed: Target, source: Path, apps: tuple[str, ...] = APPS) -> dict:
+def assert_migrate_records_the_reset(deployed: Target, source: Path, apps: tuple[str, ...] = APPS, verify: bool = False) -> dict:
     """Fully migrated on the old files, the new files shipped: plain migrate changes no table and no row,
     records the new migrations (the old rows stay), and Django's checks pass."""
     before = deployed.introspect()
     ship(source, deployed, apps)
+    if verify:  # before migrate: Django already counts the new migrations as applied, verify agrees
+        checked = deployed.djreset("verify", "--env", "keep")
+        assert checked.code == 0, checked.text
+        assert "default: the live schema matches the schema built from the migration files on disk" in checked.out
     migrated = deployed.manage("migrate")
     assert "No migrations to apply." in migrated.stdout, migrated.stdout
     after = deployed.introspect()
@@ -103,7 +107,7 @@ def status_rows(target: Target) -> dict[str, str]:
 def test_a_reset_deploys_with_plain_migrate_rolls_back_and_retires_everywhere(target: Target, tmp_path: Path, request) -> None:  # noqa: ANN001
     with prepared(target.engine, EXAMPLE, "shop.settings", ("seed_demo",), tmp_path / "deployed", request) as deployed:
         reset(target)
-        assert_migrate_records_the_reset(deployed, target.project)
+        assert_migrate_records_the_reset(deployed, target.project, verify=True)
 
         # The previous release comes back: its migrations are all still recorded.
         shipped = deployed.introspect()
