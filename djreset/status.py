@@ -79,21 +79,18 @@ def _targets(bridge: DjangoBridge, project: "Project", names: list[str]) -> list
     return list(found.values())
 
 
-def _read(bridge: DjangoBridge, database: Database, number: int, resets: dict[str, rollout.AppReset]) -> None:
+def _read(bridge: DjangoBridge, database: Database, resets: dict[str, rollout.AppReset]) -> None:
     """The database's rows of the reset apps, through a connection of its own; any failure is "unreachable"."""
     assert database.engine is not None
     if database.engine.file_based and not database.engine.exists():
         database.unreachable = "the database file does not exist"
         return
-    alias = f"djreset_status_{number}"
     try:
-        bridge.add_connection(alias, database.settings)
-        database.apps = history.standings(bridge, alias, resets)
+        with bridge.redirected(database.settings):  # every alias points at it while it is read
+            database.apps = history.standings(bridge, "default", resets)
     except Exception as exc:  # a server down, a password refused: this one database is unknown
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         database.unreachable = mask(f"{type(exc).__name__}: {first}")
-    finally:
-        bridge.remove_connection(alias)
 
 
 def survey(project: "Project", env: str | None) -> tuple[dict[str, rollout.AppReset], list[Database]]:
@@ -103,9 +100,9 @@ def survey(project: "Project", env: str | None) -> tuple[dict[str, rollout.AppRe
     try:
         resets = history.resets(bridge, project.apps)
         databases = _targets(bridge, project, names)
-        for number, database in enumerate(databases):
+        for database in databases:
             if database.unreachable is None and resets:
-                _read(bridge, database, number, resets)
+                _read(bridge, database, resets)
     finally:
         bridge.close_connections()
     return resets, databases
