@@ -106,6 +106,7 @@ def status_rows(target: Target) -> dict[str, str]:
 
 def test_a_reset_deploys_with_plain_migrate_rolls_back_and_retires_everywhere(target: Target, tmp_path: Path, request) -> None:  # noqa: ANN001
     with prepared(target.engine, EXAMPLE, "shop.settings", ("seed_demo",), tmp_path / "deployed", request) as deployed:
+        install_djreset_app(deployed)  # the guard is there, and lets a fully migrated database through
         reset(target)
         assert_migrate_records_the_reset(deployed, target.project, verify=True)
 
@@ -154,11 +155,34 @@ def developer_reset(target: Target, tmp_path: Path) -> Path:
     return developer
 
 
+def install_djreset_app(target: Target) -> None:
+    """The README's team workflow: "djreset" in INSTALLED_APPS (the deploy guard)."""
+    settings = target.project / "shop" / "settings.py"
+    settings.write_text(settings.read_text() + "\nif 'djreset' not in INSTALLED_APPS:\n    INSTALLED_APPS.append('djreset')\n")
+
+
+def plain_migrate(target: Target) -> subprocess.CompletedProcess:
+    settings = ["--settings=test_settings"] if target.server else []
+    return subprocess.run([sys.executable, "manage.py", "migrate", *settings], cwd=target.project, env=target.env(),
+                          capture_output=True, text=True, timeout=300)
+
+
 def test_a_database_that_applied_only_part_of_the_old_history_is_not_safe(target: Target, tmp_path: Path) -> None:
     developer = developer_reset(target, tmp_path)
     target.manage("migrate", "catalog", "0003", "-v0")  # never got catalog.0004, .0005 (nor orders.0004, .0005)
     ship(developer, target)
+    install_djreset_app(target)
     files, database = project_files(target), target.introspect()
+
+    # Plain migrate stops before it changes anything (it runs database checks first), and says why.
+    migrated = plain_migrate(target)
+    assert migrated.returncode != 0, migrated.stdout + migrated.stderr
+    assert ("(djreset.E001) catalog: only part of its old history is applied (catalog.0004_tags_and_slug, "
+            "catalog.0005_rename_price never was)") in migrated.stderr
+    assert "HINT: Deploy the release before the reset and run migrate there first" in migrated.stderr
+    assert "Applying" not in migrated.stdout
+    assert project_files(target) == files and target.introspect() == database
+    assert "System check identified no issues" in target.manage("check").stdout  # no database checks here
 
     status = target.djreset("status", "--env", "keep")
     assert status.code == 1, status.text
