@@ -26,6 +26,8 @@ def _describe_predicted(run: Run, swap: bool) -> None:
     """A dry run after clean-files: the old files are still there; say what will be recorded."""
     predicted = graphs.predict(run.django, run.apps).new
     names = ", ".join(f"{label}.{m.name}" for label, ms in predicted.items() for m in ms)
+    if swap:
+        run.actions.do("remove replaces from the new migrations (the immediate swap retires at once)")
     deleted = f"delete the replaced rows of {', '.join(run.apps)}, " if swap else ""
     for alias in run.aliases:
         run.actions.do(f"{alias}: in one transaction, {deleted}record {names} and the carried data migrations")
