@@ -53,16 +53,16 @@ def _change_history(run: Run, swap: bool) -> None:
     if not found:
         raise Refused(f"the migrations of {', '.join(run.apps)} replace nothing, and {state.RESET_HISTORY} records no reset: "
                       "nothing to record (reset first: clean-files and makemigrations write the replacing migrations)")
+    planned = {alias: history.plan_change(run.django, alias, found, swap) for alias in run.aliases}  # refuses first
     if swap:
         _drop_replaces(run)
-    for alias in run.aliases:
-        planned = history.plan_change(run.django, alias, found, swap)
-        if planned.empty:
-            run.out.info(f"{alias}: nothing to do ({planned.describe_standings()})")
+    for alias, change in planned.items():
+        if change.empty:
+            run.out.info(f"{alias}: nothing to do ({change.describe_standings()})")
             continue
         lock = run.engine(alias).history_lock()
         midway = lambda: faults.point(f"inside:{name}")  # noqa: E731
-        done = run.actions.do(planned.describe(), lambda a=alias, l=lock, m=midway: history.change(run.django, a, found, l, swap, m))
+        done = run.actions.do(change.describe(), lambda a=alias, l=lock, m=midway: history.change(run.django, a, found, l, swap, m))
         if done is None:
             continue
         if done.empty:
