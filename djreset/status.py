@@ -122,3 +122,22 @@ def details(databases: list[Database]) -> list[str]:
             lines.append(f"{', '.join(database.environments)} ({database.alias}): {line}; {rollout.Standing.PARTIAL.advice} "
                          "(until then `manage.py migrate` would leave the rest out)")
     return lines
+
+
+def as_json(resets: dict[str, rollout.AppReset], databases: list[Database]) -> dict[str, Any]:
+    """The same survey for ``--json``: the reset, then each database with each app's standing."""
+    return {
+        "reset": {app: {"replaced": sorted(reset.old), "new": sorted(reset.new)} for app, reset in resets.items()},
+        "databases": [
+            {
+                "environments": database.environments,
+                "alias": database.alias,
+                "database": database.describe,
+                "state": database.standing.name.lower() if database.standing else None,
+                "safe": database.safe if database.unreachable is None else None,
+                "unreachable": database.unreachable,
+                "apps": {app: {"state": value.standing.name.lower(), "missing": list(value.missing)} for app, value in database.apps.items()},
+            }
+            for database in databases
+        ],
+    }
