@@ -104,7 +104,7 @@ def status_rows(target: Target) -> dict[str, str]:
     return rows
 
 
-def test_a_reset_deploys_with_plain_migrate_rolls_back_and_retires_everywhere(target: Target, tmp_path: Path, request) -> None:  # noqa: ANN001
+def test_a_reset_deploys_with_plain_migrate_rolls_back_and_retires_everywhere(target: Target, tmp_path: Path, request) -> None:
     with prepared(target.engine, EXAMPLE, "shop.settings", ("seed_demo",), tmp_path / "deployed", request) as deployed:
         install_djreset_app(deployed)  # the guard is there, and lets a fully migrated database through
         reset(target)
@@ -190,6 +190,10 @@ def test_a_database_that_applied_only_part_of_the_old_history_is_not_safe(target
     assert ("catalog: only part of its old history is applied (catalog.0004_tags_and_slug, catalog.0005_rename_price never was); "
             "deploy the release before the reset and run migrate there first") in status.out
     assert "orders.0004_one_line_per_product, orders.0005_order_status_index never was" in status.out
+    document = json.loads(target.djreset("status", "--env", "keep", "--json").out)
+    (found,) = document["status"]["databases"]
+    assert (document["exit_code"], found["state"], found["safe"]) == (1, "partial", False)
+    assert found["apps"]["catalog"] == {"state": "partial", "missing": ["0004_tags_and_slug", "0005_rename_price"]}
     for step in ("record-new", "rewrite-history", "check-applied"):
         refused = target.djreset(step, "--env", "keep", "--yes")
         assert refused.code == 1, refused.text
@@ -198,7 +202,7 @@ def test_a_database_that_applied_only_part_of_the_old_history_is_not_safe(target
 
 
 @pytest.fixture(params=ENGINES[:2])
-def cycle_pair(request: pytest.FixtureRequest, tmp_path: Path):  # noqa: ANN201
+def cycle_pair(request: pytest.FixtureRequest, tmp_path: Path):
     with prepared(request.param, CYCLE, "cycle.settings", ("seed",), tmp_path / "reset") as one:
         with prepared(request.param, CYCLE, "cycle.settings", ("seed",), tmp_path / "deployed") as two:
             yield one, two
@@ -216,7 +220,7 @@ def test_an_fk_cycle_deploys_and_retires(cycle_pair: tuple[Target, Target]) -> N
 
 
 @pytest.fixture(params=ENGINES[:2])
-def inventory_pair(request: pytest.FixtureRequest, tmp_path: Path):  # noqa: ANN201
+def inventory_pair(request: pytest.FixtureRequest, tmp_path: Path):
     with prepared(request.param, INVENTORY, "inventory.settings", ("seed",), tmp_path / "reset") as one:
         with prepared(request.param, INVENTORY, "inventory.settings", ("seed",), tmp_path / "deployed") as two:
             yield one, two
@@ -247,7 +251,7 @@ PARTIAL = "keep_recent: 2\ncutoff: {accounts: 0003_address}\n"
 
 
 @pytest.mark.parametrize("engine", ENGINES[:2])
-def test_a_partial_reset_keeps_the_recent_migrations_in_flight(engine: str, tmp_path: Path, request) -> None:  # noqa: ANN001
+def test_a_partial_reset_keeps_the_recent_migrations_in_flight(engine: str, tmp_path: Path, request) -> None:
     """keep_recent: 2 (accounts cut at its 0003): the new initial migrations are the models at the cutoff,
     the kept ones follow them; a copy that has not applied orders.0005 yet gets it from plain migrate."""
     with prepared(engine, EXAMPLE, "shop.settings", ("seed_demo",), tmp_path / "reset", request) as reset_env:
@@ -327,7 +331,7 @@ def test_record_new_never_says_consistent_over_two_leaf_nodes(shop: Path, tmp_pa
 
 
 @pytest.mark.parametrize("engine", ("postgresql", "mysql"))
-def test_two_rewrite_history_runs_on_one_database_change_it_once(engine: str, tmp_path: Path, request) -> None:  # noqa: ANN001
+def test_two_rewrite_history_runs_on_one_database_change_it_once(engine: str, tmp_path: Path, request) -> None:
     """Two machines run the immediate swap against one database at the same moment: the
     database's own lock lets one in; the other, under the lock, finds it done."""
     with prepared(engine, EXAMPLE, "shop.settings", ("seed_demo",), tmp_path / "one", request) as one:

@@ -143,7 +143,7 @@ def assign(new: Mapping[str, list["Migration"]], carried_origins: set[Key], spli
                 f"one(s) are left for them to replace; each must replace one, so a deployed database counts it as applied"
             )
             continue
-        for migration, name in zip(made[:-1], left):
+        for migration, name in zip(made[:-1], left[: len(made) - 1], strict=True):
             migration.replaces = [(label, name)]
         made[-1].replaces = [(label, name) for name in left[len(made) - 1:]]
     return problems
@@ -234,7 +234,7 @@ def repoint_source(source: str, mapping: Mapping[Key, Key]) -> str:
 def _literal_key(node: ast.AST) -> Key | None:
     if isinstance(node, (ast.Tuple, ast.List)) and len(node.elts) == 2:
         values = [getattr(element, "value", None) for element in node.elts]
-        if all(isinstance(element, ast.Constant) and isinstance(value, str) for element, value in zip(node.elts, values)):
+        if all(isinstance(element, ast.Constant) and isinstance(value, str) for element, value in zip(node.elts, values, strict=True)):
             return (values[0], values[1])
     return None
 

@@ -50,7 +50,7 @@ def retire(run: Run) -> None:
             continue
         lock = run.engine(alias).history_lock()
         done = run.actions.do(f"{alias}: delete {len(rows)} old rows of {', '.join(sorted({app for app, _ in rows}))} (one transaction)",
-                              lambda a=alias, l=lock: history.prune(run.django, a, list(run.apps), found, l))
+                              lambda a=alias, held=lock: history.prune(run.django, a, list(run.apps), found, held))
         if done is not None:
             run.django.forget_migration_modules(run.apps)
             problem, later = history.history_state(run.django, alias)

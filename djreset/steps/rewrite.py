@@ -62,7 +62,7 @@ def _change_history(run: Run, swap: bool) -> None:
             continue
         lock = run.engine(alias).history_lock()
         midway = lambda: faults.point(f"inside:{name}")  # noqa: E731
-        done = run.actions.do(change.describe(), lambda a=alias, l=lock, m=midway: history.change(run.django, a, found, l, swap, m))
+        done = run.actions.do(change.describe(), lambda a=alias, held=lock, m=midway: history.change(run.django, a, found, held, swap, m))
         if done is None:
             continue
         if done.empty:
