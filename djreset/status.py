@@ -11,6 +11,7 @@ connect to) is listed with the reason and does not stop the others.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -95,7 +96,8 @@ def _read(bridge: DjangoBridge, database: Database, resets: dict[str, rollout.Ap
 
 def survey(project: "Project", env: str | None) -> tuple[dict[str, rollout.AppReset], list[Database]]:
     """The reset apps' resets, and every database of every environment (or of ``env``), read."""
-    names = [project.choose_environment(env)] if env else list(project.environment_blocks)
+    # --env or DJRESET_ENV narrows it to one; default_env does not (status is about every environment).
+    names = [project.choose_environment(env)] if env or os.environ.get("DJRESET_ENV") else list(project.environment_blocks)
     bridge = DjangoBridge(project, None)
     try:
         resets = history.resets(bridge, project.apps)

@@ -125,6 +125,8 @@ def test_a_reset_deploys_with_plain_migrate_rolls_back_and_retires_everywhere(ta
         assert "new migrations recorded, old rows kept: ready to retire" in rows["keep"]
         assert "new migrations recorded, old rows kept: ready to retire" in rows["deployed"]
         assert "unreachable" in rows["prod"] and "DJT_PROD_PASSWORD" in rows["prod"]
+        only = target.djreset("status", env=target.env(DJRESET_ENV="deployed"))
+        assert only.code == 0 and "deployed" in only.out and "prod" not in only.out, only.text
 
         # retire: once where the files change (they are committed), then in every other environment.
         assert_retires(target)
