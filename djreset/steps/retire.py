@@ -24,6 +24,9 @@ def refusals(run: Run) -> None:
         raise Refused(f"nothing to retire: the migrations of {', '.join(run.apps)} replace nothing and {state.RESET_HISTORY} records no reset")
     problems = []
     for alias in run.aliases:
+        transactional = run.engine(alias).history_problem(history.table_name())
+        if transactional:
+            problems.append(f"{alias}: {transactional}")
         for label, value in history.standings(run.django, alias, found).items():
             if value.standing.name not in ("RECORDED", "RETIRED"):
                 problems.append(f"{alias}: {value.describe(label)}: this environment has not recorded the new migrations "
