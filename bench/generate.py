@@ -54,10 +54,10 @@ apps: [{apps}]
 environments:
   keep:
     database: {{engine: sqlite, name: db.sqlite3}}
-    steps: [check, verify, clean-files, makemigrations, rewrite-history, verify]
+    steps: [check, verify, clean-files, makemigrations, record-new, verify]
   keep-noverify:
     extends: keep
-    steps: [check, clean-files, makemigrations, rewrite-history]
+    steps: [check, clean-files, makemigrations, record-new]
 """
 
 

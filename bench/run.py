@@ -11,7 +11,7 @@ For each size, on fresh copies of one generated and migrated project:
   hand      the blog recipe exactly: `manage.py migrate --fake APP zero` per app,
             the two `find ... -delete`, `makemigrations`, `migrate --fake-initial`
   djreset   `djreset reset` with the keep recipe, verification on (check, verify,
-            clean-files, makemigrations, rewrite-history, verify)
+            clean-files, makemigrations, record-new, verify)
   noverify  the same recipe without the two verify steps
   lower     one process doing only the irreducible work (bench/lower_bound.py)
   remake    django-remake-migrations 3.1 (pip install -e '.[bench]'): its

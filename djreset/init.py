@@ -136,7 +136,8 @@ def trial(config_path: Path, drafted: Draft) -> tuple[Draft, str | None]:
         project = configuration.load(config_path)
         run = Run(project, project.environment("keep"), out=Output(io.StringIO()))
         loader = run.django.loader()
-        _, carries = data_migrations.decided(loader, run.apps, project.data_migrations, project.root)
+        kept = graphs.kept_migrations(run.django, run.apps)
+        _, carries = data_migrations.decided(loader, run.apps, project.data_migrations, project.root, kept)
         reset = graphs.predict(run.django, run.apps, carries)
         if not reset.carried or reset.refusals():
             return drafted, None
@@ -191,9 +192,9 @@ default_env: {draft.default_env}
 {data}environments:
   dev:          # Case 1: the database may be dropped
 {database}    steps: [clean-files, drop-db, create-db, makemigrations, migrate]
-  keep:         # Case 2: the database must be kept
-{database}    steps: [check, verify, clean-files, makemigrations, rewrite-history, verify]
-  deploy:       # other environments, after deploying the new files, before migrate
+  keep:         # Case 2: the database must be kept; every other environment then runs plain migrate
+{database}    steps: [check, verify, clean-files, makemigrations, record-new, verify]
+  retire:       # later, once `djreset status` says every environment recorded the new migrations
     extends: keep
-    steps: [check-applied, backup, rewrite-history, verify]
+    steps: [retire, verify]
 """

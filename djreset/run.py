@@ -50,6 +50,9 @@ class RunState:
     # files went: from clean-files to makemigrations.
     carries: list["Carry"] | None = None
     new_files: list["NewFile"] | None = None
+    # A partial reset's kept migrations, re-pointed at the new ones; the tag in the new names.
+    repointed: list["NewFile"] = field(default_factory=list)
+    tag: str = ""
     # alias → facts about a database drop-db dropped (create-db brings them back).
     dropped: dict[str, dict[str, Any]] = field(default_factory=dict)
     # alias → (fingerprint of the kept data migrations, diff, source) of the

@@ -59,11 +59,13 @@ def _save_reset_history(project: "Project", data: dict[str, Any]) -> None:
     reset_history_path(project).write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
-def record_replaced(project: "Project", app: str, names: list[str]) -> None:
-    """clean-files: these migrations of ``app`` are being replaced."""
+def record_replaced(project: "Project", app: str, names: list[str], kept: list[str] | None = None) -> None:
+    """clean-files: these migrations of ``app`` are being replaced (and, a partial reset, these kept)."""
     data = load_reset_history(project) or {"apps": {}}
     data["reset_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     data["apps"][app] = {"replaced": sorted(names), "new": []}
+    if kept:
+        data["apps"][app]["kept"] = sorted(kept)
     _save_reset_history(project, data)
 
 

@@ -26,7 +26,7 @@ from invoke.tasks import Task
 from djreset import __version__, ui
 from djreset import config as configuration
 from djreset import init as drafting
-from djreset import recipe, registry, state, steps  # noqa: F401 - importing steps registers them
+from djreset import recipe, registry, state, status as standing, steps  # noqa: F401 - importing steps registers them
 from djreset.bridge import terminal
 from djreset.config import StepCall
 from djreset.errors import DjresetError, Refused
@@ -258,8 +258,30 @@ def init(c, settings=None, force=False, *, out):
     out.write(f"next: djreset plan --env {draft.default_env}")
 
 
+@task(help={"env": "only this environment (default: every environment of reset.yaml)", "config": COMMON_HELP["config"], **OUTPUT_HELP})
+@reports_errors
+def status(c, env=None, config=None, *, out):
+    """Where every environment's databases stand with the reset: old history applied, new migrations recorded,
+    ready to retire, or only part of the old history (not safe: exit code 1). Changes nothing."""
+    project = configuration.load(find_config(c, config))
+    resets, databases = standing.survey(project, _setting(c, "env", env))
+    out.report.set("status", standing.as_json(resets, databases))
+    if not resets:
+        out.write(f"no reset to deploy: the migrations of {', '.join(project.apps)} replace nothing, and {state.RESET_HISTORY} records none")
+        return
+    out.title(f"djreset status · reset of {', '.join(resets)}")
+    out.table(standing.rows(databases))
+    for line in standing.details(databases):
+        out.write(f"✗ {line}", "ERROR")
+    unsafe = [d for d in databases if d.unreachable is None and not d.safe]
+    if unsafe:
+        raise Refused(f"status: {len(unsafe)} database(s) not safe to migrate (details above)")
+    if not any(d.unreachable is None for d in databases):
+        raise Refused("status: no database could be reached, so nothing is known to be safe")
+
+
 def _collection() -> Collection:
-    ns = Collection(reset, plan, backups, init)
+    ns = Collection(reset, plan, backups, init, status)
     for name in sorted(registry.STEPS):
         ns.add_task(_step_task(registry.get(name)))
     return ns

@@ -67,6 +67,24 @@ def main() -> None:
     if after != before:
         raise SystemExit("demo: data rows changed in Case 2")
 
+    say("Deploy as usual: another environment (.work/demo/staging) gets the new files and runs plain migrate")
+    staging = fresh_copy("staging")
+    for app in APPS:
+        shutil.rmtree(staging / app / "migrations")
+        shutil.copytree(keep / app / "migrations", staging / app / "migrations", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(keep / "reset-history.json", staging / "reset-history.json")
+    run(sys.executable, "manage.py", "migrate", cwd=staging)
+    show("after ", staging)
+    config = keep / "reset.yaml"  # so that status and retire reach it from here
+    config.write_text(config.read_text() + f"  staging:\n    database: {{engine: sqlite, name: {staging / 'db.sqlite3'}}}\n    steps: [retire]\n")
+    run(*djreset, "status", cwd=keep)
+
+    say("Retire once every environment recorded the new migrations: replaces leaves the files, the old rows go")
+    run(*djreset, "retire", "--env", "keep", "--yes", cwd=keep)
+    run(*djreset, "retire", "--env", "staging", "--yes", cwd=keep)
+    show("after ", keep)
+    run(sys.executable, "manage.py", "migrate", "--check", cwd=keep)
+
     say("Case 1: drop and re-create the database (.work/demo/dev)")
     dev = fresh_copy("dev")
     show("before", dev)

@@ -7,12 +7,12 @@ they were.
 from __future__ import annotations
 
 import json
-import shutil
+import re
 from pathlib import Path
 
 import pytest
 
-from conftest import APPS, ENGINES, REPO, Target, migration_files, prepared, tree_snapshot
+from conftest import APPS, ENGINES, EXAMPLE, REPO, Target, migration_files, prepared, tree_snapshot
 
 CYCLE = REPO / "tests" / "projects" / "cycle"
 
@@ -57,6 +57,26 @@ def listed_history(state: dict, apps: tuple[str, ...] = APPS) -> list[list[str]]
     return [row for row in state["history"] if row[0] in apps]
 
 
+def old_names(source: Path = EXAMPLE, apps: tuple[str, ...] = APPS) -> list[list[str]]:
+    """The migrations a project had before a reset: [app, name] rows, sorted."""
+    return sorted([app, path.stem] for app in apps for path in (source / app / "migrations").glob("0*.py"))
+
+
+def written(project: Path) -> dict[str, list[str]]:
+    """Per app, the migrations the reset wrote (reset-history.json's "new")."""
+    return {app: entry["new"] for app, entry in json.loads((project / "reset-history.json").read_text())["apps"].items()}
+
+
+def tag(project: Path) -> str:
+    """The reset's tag in every new name: reset_20261125 from 0001_reset_20261125."""
+    first = next(names[0] for names in written(project).values() if names)
+    return re.match(r"\d+_(reset_\d{8}(?:_\d+)?)", first).group(1)
+
+
+def new_rows(project: Path) -> list[list[str]]:
+    return sorted([app, name] for app, names in written(project).items() for name in names)
+
+
 @pytest.fixture(params=ENGINES)
 def cycle(request: pytest.FixtureRequest, tmp_path: Path):
     """Two apps with foreign keys to each other, migrated and seeded, on each engine."""
@@ -68,10 +88,14 @@ def test_fk_cycle_makes_0001_and_0002_and_records_both(cycle: Target) -> None:
     before = cycle.introspect()
     result = cycle.djreset("reset", "--env", "keep", "--yes")
     assert result.code == 0, result.text
-    assert migration_files(cycle.project, "left") == ["0001_initial.py", "0002_initial.py", "__init__.py"]
-    assert migration_files(cycle.project, "right") == ["0001_initial.py", "__init__.py"]
+    name = tag(cycle.project)
+    assert migration_files(cycle.project, "left") == [f"0001_{name}.py", f"0002_{name}.py", "__init__.py"]
+    assert migration_files(cycle.project, "right") == [f"0001_{name}.py", "__init__.py"]
     after = assert_kept(cycle, before, ("left", "right"))
-    assert listed_history(after, ("left", "right")) == [["left", "0001_initial"], ["left", "0002_initial"], ["right", "0001_initial"]]
+    # Every new migration, the one the cycle adds too, replaces an old one: all recorded, the old rows kept.
+    assert listed_history(after, ("left", "right")) == sorted(old_names(CYCLE, ("left", "right")) + new_rows(cycle.project))
+    left = (cycle.project / "left" / "migrations" / f"0002_{name}.py").read_text()
+    assert "replaces = [('left', '0002_author_favourite_book')]" in left
 
 
 def test_custom_user_model_and_admin_history_untouched(target: Target) -> None:
@@ -108,14 +132,27 @@ def add_reports_app(target: Target, dependencies: str) -> None:
     target.manage("migrate", "-v0")
 
 
-def test_outside_app_depending_on_a_removed_migration_is_refused(target: Target) -> None:
+def test_outside_app_depending_on_a_replaced_migration_keeps_working_and_retire_names_the_edit(target: Target) -> None:
     add_reports_app(target, "    dependencies = [('catalog', '0003_seed_categories')]\n")
-    files, database = project_files(target), target.introspect()
-
+    before = target.introspect()
     result = target.djreset("reset", "--env", "keep", "--yes")
-    assert result.code == 1, result.text
-    assert "reports.0001_initial depends on catalog.0003_seed_categories, which the reset removes: add 'reports' to apps" in result.text
+    assert result.code == 0, result.text
+    after = assert_kept(target, before)  # Django remaps reports' dependency while replaces is there
+    assert ["reports", "0001_initial"] in after["history"]
+
+    carried = f"0002_{tag(target.project)}_seed_categories"
+    files, database = project_files(target), target.introspect()
+    refused = target.djreset("retire", "--env", "keep", "--yes")
+    assert refused.code == 1, refused.text
+    assert (f"reports/migrations/0001_initial.py: reports.0001_initial names ('catalog', '0003_seed_categories') in dependencies, "
+            f"which the reset replaced: change it to ('catalog', '{carried}')") in refused.err
     assert_unchanged(target, files, database)
+    edited = target.project / "reports" / "migrations" / "0001_initial.py"
+    edited.write_text(edited.read_text().replace("0003_seed_categories", carried))
+    retired = target.djreset("retire", "--env", "keep", "--yes")
+    assert retired.code == 0, retired.text
+    target.manage("migrate", "--check")
+    assert listed_history(target.introspect()) == new_rows(target.project)
 
 
 def test_outside_app_running_before_a_removed_migration_is_refused(bare_shop: Path) -> None:
@@ -124,7 +161,7 @@ def test_outside_app_running_before_a_removed_migration_is_refused(bare_shop: Pa
     files, database = project_files(target), target.introspect()
     result = target.djreset("reset", "--env", "keep", "--yes")
     assert result.code == 1, result.text
-    assert "reports.0001_initial runs before catalog.0002_product_sku, which the reset removes: add 'reports' to apps" in result.text
+    assert "reports.0001_initial runs before catalog.0002_product_sku, which the reset replaces: add 'reports' to apps" in result.text
     assert_unchanged(target, files, database)
 
 
@@ -190,7 +227,7 @@ def test_a_column_changed_by_hand_is_refused_before_any_change_with_a_diff(targe
 
     result = target.djreset("reset", "--env", "keep", "--yes")
     assert result.code == 1, result.text
-    assert "] verify" in result.out and "clean-files      skipped" in result.out
+    assert "] verify" in result.out and re.search(r"clean-files +skipped", result.out)
     drift = [line for line in result.out.splitlines() if "✗ table catalog_product: column sku" in line]
     assert len(drift) == 1, result.out
     assert "64" in drift[0] and "32" in drift[0]
@@ -248,13 +285,13 @@ def test_kept_data_migration_is_recorded_not_rerun_and_a_fresh_database_gets_its
     result = target.djreset("reset", "--env", "keep", "--yes")
     assert result.code == 0, result.text
     assert_kept(target, before)  # the categories were not created twice
-    carried = (target.project / "catalog" / "migrations" / "0002_seed_categories.py").read_text()
+    name = tag(target.project)
+    carried = (target.project / "catalog" / "migrations" / f"0002_{name}_seed_categories.py").read_text()
     assert "djreset_carried_from = 'catalog.0003_seed_categories'" in carried
-    assert "def add_default_categories" in carried and "('catalog', '0001_initial')" in carried
-    # A new environment built from the new files only: the data migration runs there.
-    fresh = target.djreset("reset", "--env", "dev", "--yes")
-    assert fresh.code == 0, fresh.text
-    names = sorted(json.loads(row)[1] for row in target.introspect()["rows"]["catalog_category"])
+    assert "replaces = [('catalog', '0003_seed_categories')]" in carried  # a deployed database never runs it again
+    assert "def add_default_categories" in carried and f"('catalog', '0001_{name}')" in carried
+    # A new environment built from the new files only (plain migrate): the data migration runs there.
+    names = sorted(json.loads(row)[1] for row in target.fresh()["rows"]["catalog_category"])
     assert names == ["Books", "Games"]
 
 
@@ -264,112 +301,9 @@ def test_dropped_data_migration_is_not_carried(target: Target) -> None:
     result = target.djreset("reset", "--env", "keep", "--yes")
     assert result.code == 0, result.text
     assert "drop: catalog/migrations/0003_seed_categories.py:27" in result.out
-    assert migration_files(target.project, "catalog") == ["0001_initial.py", "__init__.py"]
+    assert migration_files(target.project, "catalog") == [f"0001_{tag(target.project)}.py", "__init__.py"]
     assert_kept(target, before, seeded=())
-    fresh = target.djreset("reset", "--env", "dev", "--yes")
-    assert fresh.code == 0, fresh.text
-    assert target.introspect()["rows"]["catalog_category"] == []
-
-
-def developer_reset(target: Target, tmp_path: Path) -> Path:
-    """A developer's copy of the project, with a database of its own, reset with the keep recipe."""
-    from conftest import _server_target
-
-    developer = tmp_path / "developer"
-    shutil.copytree(target.project, developer)
-    dev = Target("sqlite", developer, settings=target.settings)
-    if target.server:
-        name = target.server.new_name()
-        target.server.create(name)
-        dev = _server_target(developer, target.server, name, target.settings)
-        dev.block = target.block
-        dev.use_block(target.server.yaml_block(name))
-        dev.manage("migrate", "-v0")
-    try:
-        made = dev.djreset("reset", "--env", "keep", "--yes")
-        assert made.code == 0, made.text
-    finally:
-        if dev.server:
-            dev.server.drop_matching(dev.database)
-    return developer
-
-
-def ship(developer: Path, target: Target) -> None:
-    """The new migration files and reset-history.json arrive with the code."""
-    for app in APPS:
-        shutil.rmtree(target.project / app / "migrations")
-        shutil.copytree(developer / app / "migrations", target.project / app / "migrations")
-    shutil.copy(developer / "reset-history.json", target.project / "reset-history.json")
-
-
-def test_deploy_time_apply_runs_once_and_then_does_nothing(target: Target, tmp_path: Path) -> None:
-    ship(developer_reset(target, tmp_path), target)
-    before = target.introspect()
-
-    first = target.djreset("reset", "--env", "deploy", "--yes")
-    assert first.code == 0, first.text
-    assert "still has to be applied" in first.out
-    after = target.introspect()
-    assert after["schema"] == before["schema"] and after["rows"] == before["rows"]
-    assert listed_history(after) == [["accounts", "0001_initial"], ["catalog", "0001_initial"], ["catalog", "0002_seed_categories"], ["orders", "0001_initial"]]
-    target.manage("migrate", "--check")
-    target.manage("makemigrations", "--check", "--dry-run")
-    assert_fresh_database_matches(target, after, APPS, SEEDED["shop"])
-
-    second = target.djreset("reset", "--env", "deploy", "--yes")
-    assert second.code == 0, second.text
-    assert "is already applied here; nothing to do" in second.out
-    assert "rewrite-history  not needed" in second.out
-    assert target.introspect() == after
-
-
-def test_deploy_time_apply_never_says_consistent_over_two_leaf_nodes(target: Target, tmp_path: Path) -> None:
-    """A stray migration shipped beside the reset: migrate would refuse the graph, so rewrite-history must."""
-    ship(developer_reset(target, tmp_path), target)
-    (target.project / "catalog" / "migrations" / "0002_stray.py").write_text(
-        "from django.db import migrations\n\n\nclass Migration(migrations.Migration):\n    dependencies = [('catalog', '0001_initial')]\n"
-    )
-    files, database = project_files(target), target.introspect()
-    result = target.djreset("reset", "--env", "deploy", "--yes")
-    assert result.code == 1, result.text
-    assert "Conflicting migrations detected; multiple leaf nodes in the migration graph: (0002_seed_categories, 0002_stray in catalog)" in result.text
-    assert "consistent" not in result.out and "migrate --check passes" not in result.out
-    assert_unchanged(target, files, database)
-
-
-def test_deploy_time_apply_refuses_an_environment_that_was_behind(target: Target, tmp_path: Path) -> None:
-    developer = developer_reset(target, tmp_path)
-    target.manage("migrate", "orders", "0004", "-v0")  # this environment never got orders.0005
-    ship(developer, target)
-    files, database = project_files(target), target.introspect()
-    result = target.djreset("reset", "--env", "deploy", "--yes")
-    assert result.code == 1, result.text
-    assert "orders: this database never applied orders.0005_order_status_index of the old history" in result.err
-    assert_unchanged(target, files, database)
-
-
-def test_deploy_time_apply_leaves_newer_migrations_to_migrate(target: Target, tmp_path: Path) -> None:
-    """A migration made after the reset ships with it: it is applied for real, never faked."""
-    developer = developer_reset(target, tmp_path)
-    models = developer / "catalog" / "models.py"
-    models.write_text(models.read_text().replace(
-        '    sku = models.CharField(max_length=32, blank=True, default="")',
-        '    sku = models.CharField(max_length=32, blank=True, default="")\n    weight = models.PositiveIntegerField(default=0)',
-    ))
-    manage_dev = Target("sqlite", developer, settings=target.settings)
-    manage_dev.manage("makemigrations", "catalog", "--name", "product_weight", "-v0")
-    shutil.copy(models, target.project / "catalog" / "models.py")
-    ship(developer, target)
-
-    result = target.djreset("reset", "--env", "deploy", "--yes")
-    assert result.code == 0, result.text
-    assert "migrate will apply 1 newer migration(s)" in result.out or "catalog.0003_product_weight is not applied" in result.out
-    history = listed_history(target.introspect())
-    assert ["catalog", "0003_product_weight"] not in history
-    target.manage("migrate", "-v0")
-    after = target.introspect()
-    assert ["catalog", "0003_product_weight"] in listed_history(after)
-    assert any(column["name"] == "weight" for column in after["schema"]["catalog_product"]["columns"])
+    assert target.fresh()["rows"]["catalog_category"] == []
 
 
 def test_an_index_renamed_by_hand_is_a_warning_not_an_error(target: Target) -> None:
@@ -400,12 +334,12 @@ def test_every_database_alias_is_checked_and_rewritten(target: Target) -> None:
     try:
         target.manage("migrate", "--database", "second", "-v0")
         config = target.project / "reset.yaml"
-        recipe = "steps: [check, verify, clean-files, makemigrations, rewrite-history, verify]"
+        recipe = "steps: [check, verify, clean-files, makemigrations, record-new, verify]"
         config.write_text(config.read_text() + f"  both:\n    {block + chr(10) + '    ' if block else ''}{recipe}\n")
         result = target.djreset("reset", "--env", "both", "--yes")
         assert result.code == 0, result.text
         for alias in ("default", "second"):
-            assert f"{alias}: delete 14 rows of accounts, catalog, orders" in result.out
+            assert f"{alias}: record accounts.0001_{tag(target.project)}, catalog.0001_{tag(target.project)}" in result.out
             assert f"{alias}: the live schema matches the schema built from the migration files on disk" in result.out
         target.manage("migrate", "--check", "--database", "second")
         target.manage("migrate", "--check")

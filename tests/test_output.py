@@ -5,6 +5,7 @@ import io
 import json
 import os
 import pty
+import re
 import sqlite3
 import subprocess
 import sys
@@ -31,7 +32,7 @@ def test_json_plan_lists_each_step_with_what_it_would_do(shop: Path) -> None:
     assert (report["task"], report["environment"], report["dry_run"]) == ("plan", "keep", True)
     assert report["project"]["apps"] == ["accounts", "catalog", "orders"]
     steps = report["steps"]
-    assert [step["name"] for step in steps] == ["check", "verify", "clean-files", "makemigrations", "rewrite-history", "verify"]
+    assert [step["name"] for step in steps] == ["check", "verify", "clean-files", "makemigrations", "record-new", "verify"]
     for step in steps:
         assert STEP_KEYS <= set(step) and step["status"] == "ok" and step["seconds"] >= 0
     found = {step["name"]: step["found"] for step in steps}
@@ -41,8 +42,8 @@ def test_json_plan_lists_each_step_with_what_it_would_do(shop: Path) -> None:
     assert found["check"]["data_migrations"][0]["decision"] == "keep"
     assert found["verify"]["differences"] == []
     writes = steps[3]["actions"]
-    assert "write accounts/migrations/0001_initial.py (2 operations)" in writes
-    assert any("DELETE" in action or "delete the rows" in action for action in steps[4]["actions"])
+    assert any(re.fullmatch(r"write accounts/migrations/0001_reset_\d{8}\.py \(2 operations\)", action) for action in writes)
+    assert any("in one transaction, record accounts.0001_reset_" in action for action in steps[4]["actions"])
     # The text went to stderr, untouched by the JSON.
     assert "summary (dry run: nothing was changed)" in err
     assert tree_snapshot(shop) == before

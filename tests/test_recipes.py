@@ -1,27 +1,37 @@
 """Case 1 and Case 2 end to end, plan, and recipes in another order (SQLite)."""
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
 import pytest
 
 from conftest import APPS, REPO, Target, clean_env, introspect, manage, migration_files, run_djreset, tree_snapshot
-from test_keep import SEEDED, assert_fresh_database_matches
+from test_keep import SEEDED, assert_fresh_database_matches, new_rows, old_names, tag
+
+NEW_NAME = r"0001_reset_\d{8}\.py"
 
 
-RESET_FILES = {
-    "accounts": ["0001_initial.py", "__init__.py"],
-    # The kept data migration (reset.yaml: data_migrations.keep) follows the new initial one.
-    "catalog": ["0001_initial.py", "0002_seed_categories.py", "__init__.py"],
-    "orders": ["0001_initial.py", "__init__.py"],
-}
-RESET_HISTORY = [["accounts", "0001_initial"], ["catalog", "0001_initial"], ["catalog", "0002_seed_categories"], ["orders", "0001_initial"]]
+def reset_files(project: Path, record: Path | None = None) -> dict[str, list[str]]:
+    name = tag(record or project)
+    return {
+        "accounts": [f"0001_{name}.py", "__init__.py"],
+        # The kept data migration (reset.yaml: data_migrations.keep) follows the new initial one.
+        "catalog": [f"0001_{name}.py", f"0002_{name}_seed_categories.py", "__init__.py"],
+        "orders": [f"0001_{name}.py", "__init__.py"],
+    }
 
 
-def assert_one_initial_migration_each(project: Path) -> None:
+def reset_history(project: Path) -> list[list[str]]:
+    """The old rows stay (a migrate on a fresh database records them too: the new migrations replace them), beside the new."""
+    return sorted(old_names() + new_rows(project))
+
+
+def assert_one_initial_migration_each(project: Path, record: Path | None = None) -> None:
+    """``record``: where reset.yaml (and so reset-history.json) is, when not in the project."""
     for app in APPS:
-        assert migration_files(project, app) == RESET_FILES[app], app
+        assert migration_files(project, app) == reset_files(project, record)[app], app
 
 
 def assert_django_agrees(project: Path) -> None:
@@ -38,7 +48,7 @@ def test_case1_dev_recipe_drops_and_rebuilds(target: Target) -> None:
     target.manage("makemigrations", "--check", "--dry-run")
     target.manage("migrate", "--check")
     after = target.introspect()
-    assert [row for row in after["history"] if row[0] in APPS] == RESET_HISTORY
+    assert [row for row in after["history"] if row[0] in APPS] == reset_history(target.project)
     # The database was dropped: the seeded customers are gone, the tables are there.
     assert after["rows"]["accounts_user"] == []
     assert "orders_orderline" in after["schema"]
@@ -63,7 +73,7 @@ def test_case2_keep_recipe_keeps_schema_and_data(target: Target, env: str) -> No
     assert after["schema"] == before["schema"]
     assert after["rows"] == before["rows"]
     listed = [row for row in after["history"] if row[0] in APPS]
-    assert listed == RESET_HISTORY
+    assert listed == reset_history(target.project)
     others_before = [row for row in before["history"] if row[0] not in APPS]
     others_after = [row for row in after["history"] if row[0] not in APPS]
     assert others_after == others_before  # admin's rows survive the custom user model's reset
@@ -86,8 +96,8 @@ def test_plan_lists_files_statements_and_new_migrations(shop: Path) -> None:
     assert "would delete catalog/migrations/0003_seed_categories.py" in result.out
     assert 'DELETE FROM "django_migrations"' in result.out
     assert "params=['accounts', 'catalog', 'orders']" in result.out
-    assert "would write orders/migrations/0001_initial.py" in result.out
-    assert "would write catalog/migrations/0002_seed_categories.py (carried from catalog.0003_seed_categories" in result.out
+    assert re.search(rf"would write orders/migrations/{NEW_NAME}", result.out)
+    assert re.search(r"would write catalog/migrations/0002_reset_\d{8}_seed_categories.py \(carried from catalog.0003_seed_categories", result.out)
     assert "would run migrate --fake-initial --database default" in result.out
 
 
@@ -157,7 +167,7 @@ def test_the_repository_reset_yaml_plans_the_example_and_protects_it(migrated_te
 
     planned = run_djreset("plan", "--env", "keep", cwd=root)
     assert planned.code == 0, planned.text
-    assert "would write accounts/migrations/0001_initial.py" in planned.out
+    assert re.search(rf"would write accounts/migrations/{NEW_NAME}", planned.out)
     refused = run_djreset("reset", "--env", "keep", "--yes", cwd=root)
     assert refused.code == 1, refused.text
     assert "'keep' is protected" in refused.err
@@ -165,6 +175,6 @@ def test_the_repository_reset_yaml_plans_the_example_and_protects_it(migrated_te
 
     confirmed = run_djreset("reset", "--env", "keep", "--yes", cwd=root, env=clean_env(DJRESET_CONFIRM="keep"))
     assert confirmed.code == 0, confirmed.text
-    assert_one_initial_migration_each(project)
+    assert_one_initial_migration_each(project, root)
     after = introspect(project)
     assert (after["schema"], after["rows"]) == (database["schema"], database["rows"])

@@ -23,8 +23,8 @@ from conftest import ENGINES, EXAMPLE, Result, Target, clean_env, prepared, run_
 CASE1 = ("dev", ("clean-files", "drop-db", "create-db", "makemigrations", "migrate"), ("inside:clean-files", "inside:drop-db"))
 CASE2 = (
     "keep",
-    ("check", "verify", "clean-files", "makemigrations", "rewrite-history", "verify"),
-    ("inside:clean-files", "inside:rewrite-history"),
+    ("check", "verify", "clean-files", "makemigrations", "record-new", "verify"),
+    ("inside:clean-files", "inside:record-new"),
 )
 
 
@@ -81,7 +81,7 @@ def test_killed_at_any_point_restore_puts_everything_back(target: Target, env: s
         record_property("fault point", recovered)
 
 
-@pytest.mark.parametrize("env,point", [("dev", "term:after:3"), ("keep", "term:inside:rewrite-history"), ("keep", "term:after:4")])
+@pytest.mark.parametrize("env,point", [("dev", "term:after:3"), ("keep", "term:inside:record-new"), ("keep", "term:after:4")])
 def test_sigterm_rolls_back_by_itself(target: Target, env: str, point: str) -> None:
     before = state(target)
     result = target.djreset("reset", "--env", env, "--yes", env=target.env(DJRESET_FAULT=point))
@@ -94,7 +94,7 @@ def test_sigterm_rolls_back_by_itself(target: Target, env: str, point: str) -> N
 
 def test_a_failing_step_rolls_back(target: Target) -> None:
     config = target.project / "reset.yaml"
-    config.write_text(config.read_text() + "  broken:\n    extends: keep\n    steps: [clean-files, makemigrations, rewrite-history, {run: 'exit 7'}]\n")
+    config.write_text(config.read_text() + "  broken:\n    extends: keep\n    steps: [clean-files, makemigrations, record-new, {run: 'exit 7'}]\n")
     before = state(target)
     result = target.djreset("reset", "--env", "broken", "--yes")
     assert result.code == 1, result.text

@@ -219,6 +219,109 @@ def test_step_options_read_variables_then_take_their_kind(tmp_path: Path, monkey
         load(path).environment("dev")
 
 
+def test_a_carried_migration_has_the_reset_tag_in_its_name_and_replaces_its_origin() -> None:
+    (placed,) = place([carry("catalog", "0003_seed_categories")], {"catalog": ["0001_reset_20261125"]}, "reset_20261125")
+    assert placed.name == "0002_reset_20261125_seed_categories"
+    assert placed.replaces == (("catalog", "0003_seed_categories"),)
+
+
+# -- replacing migrations: names, replaces, partial resets, retiring ------------------------------
+
+
+def fake_loader(names: dict[str, list[str]]) -> SimpleNamespace:
+    return SimpleNamespace(disk_migrations={(app, name): None for app, listed in names.items() for name in listed})
+
+
+def test_the_reset_tag_is_the_date_and_never_a_name_an_old_migration_has() -> None:
+    from datetime import datetime, timezone
+
+    from djreset.bridge.replacing import reset_tag
+
+    day = datetime(2026, 11, 25, 23, 59, tzinfo=timezone.utc)
+    assert reset_tag(fake_loader({"catalog": ["0001_initial", "0002_x"]}), ["catalog"], day) == "reset_20261125"
+    again = fake_loader({"catalog": ["0001_reset_20261125", "0002_reset_20261125_seed"], "other": ["0001_reset_20261125_2"]})
+    assert reset_tag(again, ["catalog"], day) == "reset_20261125_2"  # an unlisted app's names do not count
+    assert reset_tag(fake_loader({"catalog": ["0001_reset_20261125_2"]}), ["catalog"], day) == "reset_20261125_3"
+
+
+def test_each_new_migration_replaces_one_old_and_the_last_takes_the_rest() -> None:
+    from djreset.bridge.replacing import Split, assign
+
+    left = [SimpleNamespace(name="0001_reset_x", replaces=[]), SimpleNamespace(name="0002_reset_x", replaces=[])]
+    right = [SimpleNamespace(name="0001_reset_x", replaces=[])]
+    splits = {"left": Split(("0001_initial", "0002_fk", "0003_seed", "0004_more")), "right": Split(("0001_initial",))}
+    assert assign({"left": left, "right": right}, {("left", "0003_seed")}, splits) == []
+    assert [m.replaces for m in left] == [[("left", "0001_initial")], [("left", "0002_fk"), ("left", "0004_more")]]
+    assert right[0].replaces == [("right", "0001_initial")]
+    short = [SimpleNamespace(name="0001_reset_x", replaces=[]), SimpleNamespace(name="0002_reset_x", replaces=[])]
+    (problem,) = assign({"right": short}, set(), {"right": Split(("0001_initial",))})
+    assert "right: the reset makes 2 migrations (0001_reset_x, 0002_reset_x) but only 1 old one(s)" in problem
+
+
+def test_a_kept_migration_is_re_pointed_with_its_quotes_and_layout() -> None:
+    from djreset.bridge.replacing import repoint_source
+
+    source = textwrap.dedent("""\
+        from django.db import migrations
+
+
+        class Migration(migrations.Migration):
+            dependencies = [
+                ("catalog", "0003_seed_categories"),  # the seed came first
+                ('orders', '0002_orderline'),
+                migrations.swappable_dependency(settings.AUTH_USER_MODEL),
+            ]
+            run_before = [("catalog", "0003_seed_categories")]
+            operations = []
+        """)
+    mapping = {("catalog", "0003_seed_categories"): ("catalog", "0002_reset_x_seed"), ("orders", "0002_orderline"): ("orders", "0001_reset_x")}
+    edited = repoint_source(source, mapping)
+    assert '("catalog", "0002_reset_x_seed"),  # the seed came first' in edited
+    assert "('orders', '0001_reset_x')," in edited
+    assert 'run_before = [("catalog", "0002_reset_x_seed")]' in edited
+    assert edited.count("\n") == source.count("\n")
+
+
+def test_retiring_removes_the_replaces_statement_and_nothing_else() -> None:
+    from djreset.bridge.replacing import without_replaces
+
+    source = textwrap.dedent("""\
+        class Migration(migrations.Migration):
+
+            replaces = [('catalog', '0001_initial'),
+                        ('catalog', '0002_product_sku')]
+
+            initial = True
+
+            dependencies = [
+            ]
+        """)
+    assert without_replaces(source) == "class Migration(migrations.Migration):\n\n    initial = True\n\n    dependencies = [\n    ]\n"
+    assert without_replaces("class Migration:\n    initial = True\n") is None
+
+
+def test_where_a_database_stands_is_read_from_its_rows() -> None:
+    from djreset.bridge.rollout import AppReset, Standing, classify
+
+    reset = AppReset("catalog", frozenset({"0001_initial", "0002_sku", "0003_seed"}), frozenset({"0001_reset_x", "0002_reset_x_seed"}))
+    assert classify(reset, set()).standing is Standing.EMPTY
+    assert classify(reset, {"0001_initial", "0002_sku", "0003_seed"}).standing is Standing.OLD
+    assert classify(reset, {"0001_initial", "0002_sku", "0003_seed", "0001_reset_x", "0002_reset_x_seed"}).standing is Standing.RECORDED
+    assert classify(reset, {"0001_reset_x", "0002_reset_x_seed", "0004_later"}).standing is Standing.RETIRED
+    partial = classify(reset, {"0001_initial", "0002_sku"})
+    assert (partial.standing, partial.missing) == (Standing.PARTIAL, ("0003_seed",))
+    assert not partial.standing.safe
+    assert partial.describe("catalog") == "catalog: only part of its old history is applied (catalog.0003_seed never was)"
+
+
+def test_config_reads_a_partial_reset(tmp_path: Path) -> None:
+    partial = load(write(tmp_path, CONFIG.replace("default_env: dev\n", "default_env: dev\nkeep_recent: 2\ncutoff: {catalog: 0003_seed}\n"))).partial
+    assert (partial.keep_recent, dict(partial.cutoff), partial.cutoff_where["catalog"].line) == (2, {"catalog": "0003_seed"}, 5)
+    assert not load(write(tmp_path, CONFIG)).partial
+    with pytest.raises(ConfigError, match="'orders' is not in apps"):
+        load(write(tmp_path, CONFIG.replace("default_env: dev\n", "default_env: dev\ncutoff: {orders: 0003_x}\n")))
+
+
 # -- the runner's backup policy ----------------------------------------------------------------
 
 
@@ -240,7 +343,7 @@ def test_the_automatic_backup_goes_before_the_first_destructive_step_and_dumps_a
     steps_ = planned(fake_run(), "clean-files", "drop-db", "create-db")
     assert steps_[0] == ("backup", {"database": True, "reason": "before reset"}, True)
     assert [name for name, _, _ in steps_[1:]] == ["clean-files", "drop-db", "create-db"]
-    keep = planned(fake_run(), "check", "verify", "clean-files", "rewrite-history")
+    keep = planned(fake_run(), "check", "verify", "clean-files", "record-new")
     assert keep[2] == ("backup", {"database": False, "reason": "before reset"}, True)
 
 

@@ -69,7 +69,7 @@ class DjangoBridge:
         # Keyed by the loader they were computed from (see history.pending_model_changes).
         self.pending_changes: tuple["MigrationLoader", list[str]] | None = None
         # The autodetector's new migrations for the listed apps, keyed the same way (see graphs.predict).
-        self.predicted: tuple["MigrationLoader", frozenset[str], Any] | None = None
+        self.predicted: tuple["MigrationLoader", Any, Any] | None = None
         # alias → (tables, snapshot) of the live schema, until a step may have changed it.
         self.live_snapshots: dict[str, tuple[frozenset[str], Any]] = {}
         # graphs.predict's answers, per kept data migrations: (loader, labels, the reset graph).

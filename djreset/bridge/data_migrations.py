@@ -82,11 +82,13 @@ def _migration_class(tree: ast.Module) -> ast.ClassDef:
     raise Refused("a migration file without a Migration class")
 
 
-def find(loader: "MigrationLoader", labels: Iterable[str]) -> list[SpecialOperation]:
-    labels = set(labels)
+def find(loader: "MigrationLoader", labels: Iterable[str], kept: Iterable[tuple[str, str]] = ()) -> list[SpecialOperation]:
+    """Every operation of the listed apps' migrations makemigrations cannot re-create
+    (a partial reset's ``kept`` migrations stay as they are: not theirs)."""
+    labels, kept = set(labels), set(kept)
     found = []
     for (app, name), migration in sorted(loader.disk_migrations.items()):
-        if app not in labels:
+        if app not in labels or (app, name) in kept:
             continue
         kinds = [(index, special_kind(operation)) for index, operation in enumerate(migration.operations, 1)]
         kinds = [(index, kind) for index, kind in kinds if kind]
@@ -143,9 +145,11 @@ def undecidable_message(operations: list[SpecialOperation], root: Path | None) -
     )
 
 
-def decision_problems(loader: "MigrationLoader", labels: Iterable[str], policy: "DataMigrationPolicy", root: Path) -> tuple[list[SpecialOperation], list[str]]:
+def decision_problems(
+    loader: "MigrationLoader", labels: Iterable[str], policy: "DataMigrationPolicy", root: Path, kept: Iterable[tuple[str, str]] = ()
+) -> tuple[list[SpecialOperation], list[str]]:
     """Every special operation, and every reason the decisions cannot be carried out (all of them, at once)."""
-    operations = find(loader, labels)
+    operations = find(loader, labels, kept)
     problems = []
     undecided = [op for op in operations if decision(op, policy) is None]
     if undecided:
@@ -156,9 +160,11 @@ def decision_problems(loader: "MigrationLoader", labels: Iterable[str], policy: 
     return operations, problems
 
 
-def decided(loader: "MigrationLoader", labels: Iterable[str], policy: "DataMigrationPolicy", root: Path) -> tuple[list[SpecialOperation], list["Carry"]]:
+def decided(
+    loader: "MigrationLoader", labels: Iterable[str], policy: "DataMigrationPolicy", root: Path, kept: Iterable[tuple[str, str]] = ()
+) -> tuple[list[SpecialOperation], list["Carry"]]:
     """Every special operation and the carries they make; refuses while one has no decision or cannot be carried."""
-    operations, problems = decision_problems(loader, labels, policy, root)
+    operations, problems = decision_problems(loader, labels, policy, root, kept)
     if problems:
         raise Refused("\n".join(problems))
     return operations, plan_carries(loader, operations, policy)
@@ -213,9 +219,11 @@ def plan_carries(loader: "MigrationLoader", operations: list[SpecialOperation], 
     return carries
 
 
-def carried_name(carry: Carry, number: int) -> str:
-    """0002_seed_categories for catalog.0003_seed_categories after catalog.0001_initial."""
-    return f"{number:04d}_{re.sub(r'^[0-9]+_', '', carry.origin.split('.', 1)[1])}"
+def carried_name(carry: Carry, number: int, tag: str = "") -> str:
+    """0002_reset_20261125_seed_categories for catalog.0003_seed_categories after
+    catalog.0001_reset_20261125 (the reset's tag keeps it apart from every old name)."""
+    suffix = re.sub(r"^[0-9]+_", "", carry.origin.split(".", 1)[1])
+    return f"{number:04d}_{tag}_{suffix}" if tag else f"{number:04d}_{suffix}"
 
 
 # -- where carried migrations go: the one rule ------------------------------------------
@@ -248,8 +256,13 @@ class Placement:
     def key(self) -> tuple[str, str]:
         return (self.carry.app, self.name)
 
+    @property
+    def replaces(self) -> tuple[tuple[str, str], ...]:
+        """A carried migration replaces the one it is carried out of: a deployed database never runs it again."""
+        return ((self.carry.app, self.carry.migration),)
 
-def place(carries: Iterable[Carry], new_names: dict[str, list[str]]) -> list[Placement]:
+
+def place(carries: Iterable[Carry], new_names: dict[str, list[str]], tag: str = "") -> list[Placement]:
     """Name and place every carried migration, given each listed app's new migrations.
 
     * A kept data migration follows its app's last new migration; several of
@@ -260,9 +273,11 @@ def place(carries: Iterable[Carry], new_names: dict[str, list[str]]) -> list[Pla
       app: any of them may use what it creates.
     * In an app without models (no new migration), the first carried
       migration is the app's first migration.
+    * Its name is numbered after the app's new migrations, with the reset's ``tag``;
+      it replaces the migration it is carried out of.
     """
     carries = list(carries)
-    names = _carried_names(carries, new_names)
+    names = _carried_names(carries, new_names, tag)
     carried_as = {(carry.app, carry.migration): names[carry.origin] for carry in carries}
     placements, previous = [], {}
     for carry in carries:
@@ -277,7 +292,7 @@ def place(carries: Iterable[Carry], new_names: dict[str, list[str]]) -> list[Pla
     return placements
 
 
-def _carried_names(carries: list[Carry], new_names: dict[str, list[str]]) -> dict[str, str]:
+def _carried_names(carries: list[Carry], new_names: dict[str, list[str]], tag: str) -> dict[str, str]:
     """origin → the carried migration's name, numbered after the app's new migrations."""
     numbers: dict[str, int] = {}
     names = {}
@@ -286,7 +301,7 @@ def _carried_names(carries: list[Carry], new_names: dict[str, list[str]]) -> dic
         if carry.app not in numbers:
             numbers[carry.app] = max((int(name[:4]) for name in made if name[:4].isdigit()), default=0)
         numbers[carry.app] += 1
-        names[carry.origin] = carried_name(carry, numbers[carry.app])
+        names[carry.origin] = carried_name(carry, numbers[carry.app], tag)
     return names
 
 
@@ -316,6 +331,7 @@ def render(placement: Placement) -> str:
     carry = placement.carry
     dependencies = [dependency.source() for dependency in placement.dependencies]
     run_before = [repr(key) for key in placement.run_before]
+    replaces = [repr(key) for key in placement.replaces]
     tree = ast.parse(carry.source)
     cls = _migration_class(tree)
     lines = carry.source.splitlines(keepends=True)
@@ -334,7 +350,8 @@ def render(placement: Placement) -> str:
         name = getattr(statement.targets[0], "id", None)
         start, end = span(statement)
         if name == "dependencies":
-            text = "dependencies = [\n" + "".join(f"{indent}    {d},\n" for d in dependencies) + f"{indent}]"
+            text = f"replaces = [{', '.join(replaces)}]\n{indent}"
+            text += "dependencies = [\n" + "".join(f"{indent}    {d},\n" for d in dependencies) + f"{indent}]"
             if run_before:
                 text += f"\n{indent}run_before = [" + ", ".join(run_before) + "]"
             if not re.search(rf"^\s*{CARRIED}\s*=", carry.source, re.M):

@@ -14,13 +14,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
-from djreset.bridge import data_migrations
+from djreset.bridge import data_migrations, replacing
 from djreset.errors import StepFailed
 
 if TYPE_CHECKING:
     from django.db.migrations import Migration
     from django.db.migrations.graph import MigrationGraph
     from django.db.migrations.loader import MigrationLoader
+    from django.db.migrations.state import ProjectState
 
     from djreset.bridge import DjangoBridge
     from djreset.ui import Progress
@@ -32,9 +33,9 @@ Key = tuple[str, str]
 class ResetGraph:
     """The listed apps' migrations as they will be after the reset."""
 
-    new: dict[str, list["Migration"]]  # label → its new migrations, in order
-    # Migrations outside the listed apps that name a listed app's migration
-    # the reset removes: (dependent, the removed one, "depends on" / "runs before").
+    new: dict[str, list["Migration"]]  # label → its new migrations, in order (with their replaces)
+    # Migrations outside the listed apps that name a listed app's migration no
+    # new one replaces, or run before a replaced one: (dependent, it, "depends on" / "runs before").
     broken: list[tuple[Key, Key, str]]
     # Kept data migrations, carried: (migration, runs before the initial ones).
     carried: list[tuple["Migration", bool]]
@@ -42,6 +43,12 @@ class ResetGraph:
     outside: dict[str, list[str]] = field(default_factory=dict)
     # Why the graph after the reset would not load or migrate (Django's own words).
     problems: list[str] = field(default_factory=list)
+    # Per listed app, the old migrations replaced and (a partial reset) kept.
+    splits: dict[str, replacing.Split] = field(default_factory=dict)
+    # A partial reset's kept migrations, their dependencies re-pointed (replaced → new).
+    kept: list["Migration"] = field(default_factory=list)
+    repoint: dict[Key, Key] = field(default_factory=dict)
+    tag: str = ""  # in every new migration's name: reset_20261125
 
     def new_names(self) -> dict[str, list[str]]:
         return {label: [migration.name for migration in migrations] for label, migrations in self.new.items()}
@@ -49,7 +56,8 @@ class ResetGraph:
     def refusals(self) -> list[str]:
         """Why this reset cannot go ahead, one message each, with the fix."""
         found = [
-            f"{app}.{name} {how} {target[0]}.{target[1]}, which the reset removes: add {app!r} to apps"
+            f"{app}.{name} {how} {target[0]}.{target[1]}, which the reset {'replaces' if how == 'runs before' else 'removes'}: "
+            f"add {app!r} to apps"
             for (app, name), target, how in self.broken
         ]
         found += [
@@ -61,22 +69,48 @@ class ResetGraph:
 
 
 def predict(bridge: "DjangoBridge", labels: Iterable[str], carries: Iterable["data_migrations.Carry"] = ()) -> ResetGraph:
-    """The migrations the reset will write once the listed apps' files are
-    gone, with the kept data migrations carried where :func:`data_migrations.place`
-    says, and the whole graph after the reset checked as ``migrate`` loads it."""
+    """The migrations the reset will write once the listed apps' old files are
+    gone: new names, ``replaces`` lists, the kept data migrations carried where
+    :func:`data_migrations.place` says, a partial reset's kept migrations
+    re-pointed; and the whole graph after the reset checked as ``migrate`` loads it."""
     labels, carries = set(labels), tuple(carries)
     loader = bridge.loader()
     cached = bridge.predictions.get(carries)
     if cached is not None and cached[0] is loader and cached[1] == labels:
         return cached[2]
-    new, outside = _new_migrations_once(bridge, loader, labels)
+    splits, problems = replacing.split(loader, sorted(labels), bridge.project.partial)
+    problems = replacing.earlier_replacements(loader, labels) + problems
+    tag = replacing.reset_tag(loader, labels)
+    new, outside = _new_migrations_once(bridge, loader, labels, splits, tag)
     names = {label: [migration.name for migration in migrations] for label, migrations in new.items()}
-    carried = _carried(loader, data_migrations.place(carries, names)) if carries else []
-    reset = ResetGraph(new, _broken(loader, labels, names, carried), carried, outside)
-    if not reset.broken:
-        reset.problems = graph_problems(loader, labels, reset)
+    placements = data_migrations.place(carries, names, tag) if carries else []
+    problems += replacing.assign(new, {placement.replaces[0] for placement in placements}, splits)
+    repoint = replacing.repoint_map(splits, _last_new(names, placements))
+    carried = _carried(loader, placements)
+    reset = ResetGraph(new, _broken(loader, splits, new, carried), carried, outside, splits=splits,
+                       kept=replacing.repointed(loader, splits, repoint), repoint=repoint, tag=tag)
+    if not reset.broken and not problems:
+        problems = graph_problems(loader, labels, reset)
+    reset.problems = problems
     bridge.predictions[carries] = (loader, labels, reset)
     return reset
+
+
+def kept_migrations(bridge: "DjangoBridge", labels: Iterable[str]) -> set[Key]:
+    """A partial reset's kept migrations: they stay as they are (their data migrations too)."""
+    if not bridge.project.partial:
+        return set()
+    splits, _ = replacing.split(bridge.loader(), sorted(labels), bridge.project.partial)
+    return {(label, name) for label, split in splits.items() for name in split.kept}
+
+
+def _last_new(names: dict[str, list[str]], placements: list["data_migrations.Placement"]) -> dict[str, str]:
+    """Each listed app's leaf after the reset: its last carried migration, else its last new one."""
+    last = {label: made[-1] for label, made in names.items() if made}
+    for placement in placements:
+        if not placement.carry.run_first or placement.carry.app not in last:
+            last[placement.carry.app] = placement.name
+    return last
 
 
 def after_reset_loader(loader: "MigrationLoader", labels: set[str], reset: ResetGraph) -> "MigrationLoader":
@@ -87,6 +121,7 @@ def after_reset_loader(loader: "MigrationLoader", labels: set[str], reset: Reset
     for label, made in reset.new.items():
         migrations.update(((label, migration.name), as_written(migration)) for migration in made)
     migrations.update(((migration.app_label, migration.name), migration) for migration, _ in reset.carried)
+    migrations.update(((migration.app_label, migration.name), migration) for migration in reset.kept)
 
     class AfterReset(MigrationLoader):
         def load_disk(self) -> None:  # the files as they will be, not as they are
@@ -150,13 +185,13 @@ def _graph_without(loader: "MigrationLoader", labels: set[str]) -> "MigrationGra
 
 
 def _new_migrations_once(
-    bridge: "DjangoBridge", loader: "MigrationLoader", labels: set[str]
+    bridge: "DjangoBridge", loader: "MigrationLoader", labels: set[str], splits: dict[str, replacing.Split], tag: str
 ) -> tuple[dict[str, list["Migration"]], dict[str, list[str]]]:
     """The autodetector runs once per set of files, whatever the kept data
     migrations (its optimizer is quadratic in the operations: seconds on a
     large project); each prediction gets its own copies of the migrations."""
-    if not (bridge.predicted and bridge.predicted[0] is loader and bridge.predicted[1] == frozenset(labels)):
-        bridge.predicted = (loader, frozenset(labels), _new_migrations(loader, labels))
+    if not (bridge.predicted and bridge.predicted[0] is loader and bridge.predicted[1] == (frozenset(labels), tag)):
+        bridge.predicted = (loader, (frozenset(labels), tag), _new_migrations(loader, labels, splits, tag))
     new, outside = bridge.predicted[2]
     return {label: [_copied(migration) for migration in migrations] for label, migrations in new.items()}, outside
 
@@ -168,16 +203,38 @@ def _copied(migration: "Migration") -> "Migration":
     return twin
 
 
-def _new_migrations(loader: "MigrationLoader", labels: set[str]) -> tuple[dict[str, list["Migration"]], dict[str, list[str]]]:
+def _new_migrations(
+    loader: "MigrationLoader", labels: set[str], splits: dict[str, replacing.Split], tag: str
+) -> tuple[dict[str, list["Migration"]], dict[str, list[str]]]:
     """What the autodetector writes for the listed apps when they have no
-    migrations; and what it would write into other apps (label → operations)."""
-    changes = autodetect(loader, _graph_without(loader, labels), labels)
+    migrations, named with the reset's tag; and what it would write into other
+    apps (label → operations).  An app that keeps recent migrations gets its
+    state at the cutoff, not today's models."""
+    cuts = [(label, split.replaced[-1]) for label, split in splits.items() if split.kept and split.replaced]
+    target = _state_at_cutoffs(loader, cuts) if cuts else None
+    changes = autodetect(loader, _graph_without(loader, labels), labels, name=tag, target=target)
     outside = {app: [op.describe() for m in made for op in m.operations] for app, made in changes.items() if app not in labels}
     return {label: changes.get(label, []) for label in sorted(labels)}, outside
 
 
-def autodetect(loader: "MigrationLoader", graph: "MigrationGraph", labels: set[str]) -> dict[str, list["Migration"]]:
-    """``makemigrations LABEL...`` in memory: Django's autodetector over ``graph``, named as it names them."""
+def _state_at_cutoffs(loader: "MigrationLoader", cuts: list[Key]) -> "ProjectState":
+    """Today's models, except those of the cut apps: as their migrations left them at the cutoff."""
+    from django.apps import apps
+    from django.db.migrations.state import ProjectState
+
+    today = ProjectState.from_apps(apps)
+    at_cut = loader.graph.make_state(nodes=cuts, at_end=True, real_apps=loader.unmigrated_apps)
+    cut_apps = {label for label, _ in cuts}
+    models = {key: model for key, model in today.models.items() if key[0] not in cut_apps}
+    models.update({key: model for key, model in at_cut.models.items() if key[0] in cut_apps})
+    return ProjectState(models=models, real_apps=today.real_apps)
+
+
+def autodetect(
+    loader: "MigrationLoader", graph: "MigrationGraph", labels: set[str], name: str | None = None, target: "ProjectState | None" = None
+) -> dict[str, list["Migration"]]:
+    """``makemigrations LABEL... [--name NAME]`` in memory: Django's autodetector
+    over ``graph``, towards today's models (or ``target``), named as it names them."""
     from django.apps import apps
     from django.db.migrations.autodetector import MigrationAutodetector
     from django.db.migrations.questioner import NonInteractiveMigrationQuestioner
@@ -186,27 +243,29 @@ def autodetect(loader: "MigrationLoader", graph: "MigrationGraph", labels: set[s
     from_state = graph.make_state(nodes=graph.leaf_nodes(), at_end=True, real_apps=loader.unmigrated_apps)
     autodetector = MigrationAutodetector(
         from_state,
-        ProjectState.from_apps(apps),
+        target or ProjectState.from_apps(apps),
         NonInteractiveMigrationQuestioner(specified_apps=labels, dry_run=True),
     )
-    return autodetector.changes(graph=graph, trim_to_apps=labels, convert_apps=labels)
+    return autodetector.changes(graph=graph, trim_to_apps=labels, convert_apps=labels, migration_name=name)
 
 
 def _broken(
-    loader: "MigrationLoader", labels: set[str], new_names: dict[str, list[str]], carried: list[tuple["Migration", bool]]
+    loader: "MigrationLoader", splits: dict[str, replacing.Split], new: dict[str, list["Migration"]], carried: list[tuple["Migration", bool]]
 ) -> list[tuple[Key, Key, str]]:
-    """Outside migrations that name a listed app's node the reset removes
-    (as a dependency or in run_before)."""
-    after = {(label, name) for label, names in new_names.items() for name in names}
-    after |= {(migration.app_label, migration.name) for migration, _ in carried}
+    """Outside migrations that depend on a listed app's migration no new one
+    replaces (Django could not remap it), or run before a replaced one (the
+    app's whole new history would have to run after them)."""
+    made = [migration for migrations in new.values() for migration in migrations] + [m for m, _ in carried]
+    kept = {(label, name) for label, split in splits.items() for name in split.kept}
+    covered = {(m.app_label, m.name) for m in made} | {tuple(old) for m in made for old in m.replaces} | kept
     broken = []
     for key, migration in sorted(loader.disk_migrations.items()):
-        if key[0] in labels:
+        if key[0] in splits:
             continue
-        named = [(dependency, "depends on") for dependency in migration.dependencies]
-        for (app, name), how in named + [(child, "runs before") for child in migration.run_before]:
-            if app in labels and name not in ("__first__", "__latest__") and (app, name) not in after:
-                broken.append((key, (app, name), how))
+        for app, name in migration.dependencies:
+            if app in splits and name not in ("__first__", "__latest__") and (app, name) not in covered:
+                broken.append((key, (app, name), "depends on"))
+        broken += [(key, (app, name), "runs before") for app, name in migration.run_before if app in splits and (app, name) not in kept]
     return broken
 
 
@@ -223,6 +282,7 @@ def _carried(loader: "MigrationLoader", placements: list["data_migrations.Placem
         migration.dependencies = [(dependency.app, dependency.name) for dependency in placement.dependencies]
         migration.run_before = list(placement.run_before)
         setattr(migration, data_migrations.CARRIED, carry.origin)
+        migration.replaces = list(placement.replaces)
         carried.append((migration, carry.run_first))
     return carried
 

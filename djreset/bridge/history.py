@@ -8,11 +8,12 @@ need services (a cache, a queue) or write rows of their own.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from contextlib import contextmanager
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from djreset import state
+from djreset.bridge import rollout
 from djreset.bridge.graphs import conflicts
 from djreset.errors import Refused, StepFailed
 
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from django.db.migrations.recorder import MigrationRecorder
 
     from djreset.bridge import DjangoBridge
+    from djreset.engines.base import HistoryLock
 
 Key = tuple[str, str]
 
@@ -200,13 +202,6 @@ def disk_names(loader: "MigrationLoader", label: str) -> set[str]:
     return {name for app, name in loader.disk_migrations if app == label}
 
 
-def new_names(bridge: "DjangoBridge", label: str) -> list[str]:
-    """The migrations a reset recorded for ``label``: from reset-history.json, else the files."""
-    on_disk = disk_names(bridge.loader(), label)
-    recorded = state.reset_apps(bridge.project).get(label, {}).get("new")
-    return [name for name in recorded if name in on_disk] if recorded else sorted(on_disk)
-
-
 def expected_names(bridge: "DjangoBridge", labels: Iterable[str]) -> dict[str, set[str]]:
     """Per listed app, the migrations a reset must have recorded.
 
@@ -221,85 +216,124 @@ def expected_names(bridge: "DjangoBridge", labels: Iterable[str]) -> dict[str, s
     return names
 
 
-def switch_state(bridge: "DjangoBridge", label: str, rows: set[str]) -> str:
-    """'applied', 'pending' or 'unmigrated' for one app on one database; refuses otherwise."""
-    entry = state.reset_apps(bridge.project).get(label)
-    new = set(new_names(bridge, label))
-    replaced = set(entry["replaced"]) if entry else set()
-    if not rows:
-        return "unmigrated"
-    if new <= rows and not (rows & (replaced - new)):
-        return "applied"
-    if entry is None or replaced <= rows:
-        return "pending"
-    missing = sorted(replaced - rows)
-    raise Refused(
-        f"{label}: this database never applied {', '.join(label + '.' + m for m in missing)} of the old history; "
-        "deploy the release before the reset, run migrate, then apply the reset"
-    )
-
-
-# -- the swap: old rows out, new rows in ------------------------------------------------
-
-
-@dataclass
-class Swap:
-    """What rewrite-history does on one database."""
-
-    alias: str
-    states: dict[str, str]  # label → applied / pending / unmigrated
-    new: dict[str, list[str]] = field(default_factory=dict)  # pending label → its new migrations
-    rows: int = 0  # rows of the pending labels, deleted
-
-    @property
-    def labels(self) -> list[str]:
-        return list(self.new)
-
-    def describe_states(self) -> str:
-        return ", ".join(f"{label} {value}" for label, value in self.states.items())
-
-    def describe(self) -> str:
-        names = ", ".join(f"{label}.{name}" for label, names in self.new.items() for name in names)
-        return f"{self.alias}: delete {self.rows} rows of {', '.join(self.labels)} and record {names} (one transaction)"
-
-
-def plan_swap(bridge: "DjangoBridge", alias: str, labels: Iterable[str]) -> Swap:
+def resets(bridge: "DjangoBridge", labels: Iterable[str]) -> dict[str, rollout.AppReset]:
+    """The listed apps' resets: as their files' ``replaces`` say, else as reset-history.json records them
+    (it outlives the replaces lists, which retire removes)."""
     labels = list(labels)
-    recorded = recorded_names(bridge, alias, labels)
-    states = {label: switch_state(bridge, label, recorded[label]) for label in labels}
-    pending = [label for label, value in states.items() if value == "pending"]
-    new = {label: new_names(bridge, label) for label in pending}
-    return Swap(alias, states, new, count_rows(bridge, alias, pending) if pending else 0)
+    recorded = rollout.from_record(state.reset_apps(bridge.project), labels)
+    return {**recorded, **rollout.from_files(bridge.loader(), labels)}
 
 
-def swap(bridge: "DjangoBridge", planned: Swap, midway: Callable[[], None] = lambda: None) -> None:
-    """Forget the old rows and record the new ones, in one transaction; prove it holds, or roll back."""
+def standings(bridge: "DjangoBridge", alias: str, found: dict[str, rollout.AppReset]) -> dict[str, rollout.AppStanding]:
+    return rollout.standings(found, recorded_names(bridge, alias, found))
+
+
+# -- changing the history under the database's lock ------------------------------------------
+
+
+def _run_all(connection: "BaseDatabaseWrapper", statements: Iterable[tuple[str, tuple[Any, ...]]], answer_one: bool = False) -> None:
+    with connection.cursor() as cursor:
+        for sql, params in statements:
+            cursor.execute(sql, params)
+            if answer_one and (cursor.fetchone() or (None,))[0] != 1:
+                raise StepFailed(f"{connection.alias}: another djreset held the history lock too long ({sql}); nothing was changed")
+
+
+@contextmanager
+def locked(bridge: "DjangoBridge", alias: str, lock: "HistoryLock") -> Iterator[None]:
+    """One transaction on ``alias`` holding the database's own lock on the history (the engine says how)."""
     from django.db import transaction
 
-    alias = planned.alias
     connection = bridge.connection(alias)
-    loader = bridge.loader()
+    connection.ensure_connection()
+    _run_all(connection, lock.before, answer_one=True)
+    previous = getattr(connection, "transaction_mode", None)
     try:
+        if lock.immediate:
+            connection.transaction_mode = "IMMEDIATE"  # Django's own OPTIONS setting, for this BEGIN only
         with transaction.atomic(using=alias):
-            sql, params = forget_statement(connection, planned.labels)
+            connection.transaction_mode = previous
+            _run_all(connection, lock.first)
+            yield
+    finally:
+        connection.transaction_mode = previous
+        _run_all(connection, lock.after)
+
+
+def change(
+    bridge: "DjangoBridge", alias: str, found: dict[str, rollout.AppReset], lock: "HistoryLock", swap: bool,
+    midway: Callable[[], None] = lambda: None,
+) -> rollout.HistoryChange:
+    """Under the database's lock, in one transaction: read the rows again, decide
+    (record the new migrations; with ``swap`` also delete the old rows), change
+    them, and prove the history holds; any failure rolls it all back."""
+    try:
+        with locked(bridge, alias, lock):
+            planned = plan_change(bridge, alias, found, swap)
+            if planned.empty:
+                return planned
+            connection = bridge.connection(alias)
+            qn = connection.ops.quote_name
             with connection.cursor() as cursor:
-                cursor.execute(sql, params)
+                cursor.executemany(f"DELETE FROM {_table(connection)} WHERE {qn('app')} = %s AND {qn('name')} = %s", planned.forget)
             midway()
-            for label, names in planned.new.items():
-                for name in names:
-                    missing = missing_schema(bridge, alias, loader.disk_migrations[(label, name)])
-                    if missing:
-                        raise StepFailed(f"{alias}: {label}.{name} creates {', '.join(missing)}, missing in the database; nothing was recorded")
-            record(bridge, alias, [(label, name) for label, names in planned.new.items() for name in names])
+            _require_schema(bridge, alias, planned.record)
+            record(bridge, alias, planned.record)
             bridge.history_changed()
-            # Migrations newer than the reset may stay unapplied: migrate runs them next.
-            inconsistent, unapplied = history_state(bridge, alias)
-            missed = [f"{app}.{name}" for app, name in unapplied if name in planned.new.get(app, ())]
-            if inconsistent or missed:
-                problem = inconsistent or f"still unapplied: {', '.join(missed)}"
-                raise StepFailed(f"{alias}: the new history does not hold ({problem}); nothing was recorded")
+            _require_consistent(bridge, alias, found)
+            return planned
     finally:
         bridge.history_changed()
+
+
+def plan_change(bridge: "DjangoBridge", alias: str, found: dict[str, rollout.AppReset], swap: bool) -> rollout.HistoryChange:
+    """What :func:`change` would do now (it decides again under the lock); refuses a database that is not safe."""
+    rows = recorded_names(bridge, alias, found)
+    where = rollout.standings(found, rows)
+    problems = rollout.unsafe(where)
+    if problems:
+        raise Refused(f"{alias}: {'; '.join(problems)}: deploy the release before the reset and migrate first; nothing was changed")
+    return rollout.plan_swap(alias, found, where, rows) if swap else rollout.plan_record(alias, found, where)
+
+
+def prunable(bridge: "DjangoBridge", alias: str, labels: Iterable[str]) -> list[Key]:
+    """Rows of the listed apps whose migration is not on disk: what ``migrate --prune`` deletes."""
+    loader = bridge.loader()
+    rows = recorded_names(bridge, alias, labels)
+    return [(app, name) for app, names in rows.items() for name in sorted(names) if (app, name) not in loader.disk_migrations]
+
+
+def prune(bridge: "DjangoBridge", alias: str, labels: list[str], found: dict[str, rollout.AppReset], lock: "HistoryLock") -> list[Key]:
+    """Delete those rows under the database's lock, in one transaction; prove the history still holds."""
+    try:
+        with locked(bridge, alias, lock):
+            gone = prunable(bridge, alias, labels)
+            connection = bridge.connection(alias)
+            qn = connection.ops.quote_name
+            with connection.cursor() as cursor:
+                cursor.executemany(f"DELETE FROM {_table(connection)} WHERE {qn('app')} = %s AND {qn('name')} = %s", gone)
+            bridge.history_changed()
+            _require_consistent(bridge, alias, found)
+            return gone
+    finally:
+        bridge.history_changed()
+
+
+def _require_schema(bridge: "DjangoBridge", alias: str, keys: list[Key]) -> None:
+    loader = bridge.loader()
+    for app, name in keys:
+        missing = missing_schema(bridge, alias, loader.disk_migrations[(app, name)])
+        if missing:
+            raise StepFailed(f"{alias}: {app}.{name} creates {', '.join(missing)}, missing in the database; nothing was recorded")
+
+
+def _require_consistent(bridge: "DjangoBridge", alias: str, found: dict[str, rollout.AppReset]) -> None:
+    """Migrations newer than the reset may stay unapplied (migrate runs them next); the reset's may not."""
+    inconsistent, unapplied = history_state(bridge, alias)
+    missed = [f"{app}.{name}" for app, name in unapplied if app in found and name in found[app].new]
+    if inconsistent or missed:
+        problem = inconsistent or f"still unapplied: {', '.join(missed)}"
+        raise StepFailed(f"{alias}: the new history does not hold ({problem}); nothing was recorded")
 
 
 def missing_schema(bridge: "DjangoBridge", alias: str, migration: "Migration") -> list[str]:
@@ -323,7 +357,10 @@ def missing_schema(bridge: "DjangoBridge", alias: str, migration: "Migration") -
             if not isinstance(operation, (CreateModel, AddField)):
                 continue
             name = operation.name if isinstance(operation, CreateModel) else operation.model_name
-            model = apps.get_model(migration.app_label, name)
+            try:
+                model = apps.get_model(migration.app_label, name)
+            except LookupError:  # a partial reset: renamed or deleted by a kept migration
+                continue
             if model._meta.swapped:
                 model = apps.get_model(model._meta.swapped)
             if not model._meta.can_migrate(connection) or not router.allow_migrate_model(alias, model):
@@ -331,7 +368,7 @@ def missing_schema(bridge: "DjangoBridge", alias: str, migration: "Migration") -
             table = model._meta.db_table
             if table not in tables:
                 missing.append(f"table {table}")
-            elif isinstance(operation, AddField):
+            elif isinstance(operation, AddField) and any(f.name == operation.name for f in model._meta.get_fields()):
                 missing += _missing_column(introspection, cursor, model, operation.name, tables)
     return missing
 
@@ -365,6 +402,11 @@ def soft_applied_initials(bridge: "DjangoBridge", alias: str, labels: Iterable[s
     ]
 
 
-def record_one(bridge: "DjangoBridge", alias: str, key: Key) -> None:
-    record(bridge, alias, [key])
+def record_applied(bridge: "DjangoBridge", alias: str, migration: "Migration") -> None:
+    """Record a migration as migrate records one it applied: a replacing migration
+    with the migrations it replaces (Django counts it applied only with them), then itself."""
+    key = (migration.app_label, migration.name)
+    recorded = recorded_names(bridge, alias, {app for app, _ in [*migration.replaces, key]})
+    keys = [tuple(old) for old in migration.replaces] + [key]
+    record(bridge, alias, [(app, name) for app, name in dict.fromkeys(keys) if name not in recorded[app]])
     bridge.history_changed()

@@ -3,6 +3,7 @@ from djreset.config.model import (
     CONFIG_NAME,
     DataMigrationPolicy,
     Environment,
+    PartialReset,
     Project,
     StepCall,
     find,
@@ -10,4 +11,4 @@ from djreset.config.model import (
 )
 from djreset.engines import DatabaseSpec
 
-__all__ = ["CONFIG_NAME", "DatabaseSpec", "DataMigrationPolicy", "Environment", "Project", "StepCall", "find", "load"]
+__all__ = ["CONFIG_NAME", "DatabaseSpec", "DataMigrationPolicy", "Environment", "PartialReset", "Project", "StepCall", "find", "load"]

@@ -33,7 +33,7 @@ from djreset.secrets import Secret
 CONFIG_NAME = "reset.yaml"
 DEFAULT_BACKUP_DIR = ".djreset/backups"
 
-TOP_KEYS = ("project", "apps", "default_env", "environments", "backups", "data_migrations", "verify")
+TOP_KEYS = ("project", "apps", "default_env", "environments", "backups", "data_migrations", "verify", "keep_recent", "cutoff")
 PROJECT_KEYS = ("root", "settings")
 ENVIRONMENT_KEYS = ("extends", "protected", "database", "databases", "steps")
 DATABASE_KEYS = ("engine", "name", "user", "password", "host", "port", "options", "admin")
@@ -106,6 +106,19 @@ class DataMigrationPolicy:
 
 
 @dataclass(frozen=True)
+class PartialReset:
+    """Which recent migrations a reset keeps as they are: ``keep_recent`` of every
+    app, or (for the apps it names) those after ``cutoff``, the last one replaced."""
+
+    keep_recent: int = 0
+    cutoff: Mapping[str, str] = field(default_factory=dict)
+    cutoff_where: Mapping[str, Where] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.keep_recent or self.cutoff)
+
+
+@dataclass(frozen=True)
 class Project:
     config_path: Path
     root: Path
@@ -118,6 +131,8 @@ class Project:
     backups_enabled: bool
     dump_database: bool
     data_migrations: DataMigrationPolicy
+    # A partial reset: keep the last N migrations of each app, or those after a named cutoff (app → name).
+    partial: "PartialReset" = field(default_factory=lambda: PartialReset())
     # The environment blocks as checked by load(), resolved on demand.
     environment_blocks: Mapping[str, Node] = field(repr=False, default_factory=dict)
     environments_where: Where | None = field(repr=False, default=None)
@@ -200,6 +215,7 @@ def load(path: Path) -> Project:
         backups_enabled=backups_enabled,
         dump_database=dump_database,
         data_migrations=_data_migrations(top.get("data_migrations")),
+        partial=_partial(top.get("keep_recent"), top.get("cutoff"), apps),
         environment_blocks=environments.value,
         environments_where=environments.where,
         verify_accept=_verify_accept(top.get("verify")),
@@ -380,6 +396,28 @@ def _verify_accept(node: Node | None) -> tuple[str, ...]:
             raise ConfigError(f"unknown aspect {aspect!r}{suggest(aspect, ASPECTS)} (one of: {', '.join(ASPECTS)})", item.where)
         entries.append(f"{pattern} {aspect}".strip())
     return tuple(entries)
+
+
+def _partial(keep_recent: Node | None, cutoff: Node | None, apps: Mapping[str, Where]) -> PartialReset:
+    """``keep_recent: N`` and ``cutoff: {app: last_migration_replaced}``."""
+    recent = 0
+    if keep_recent is not None:
+        _check_kind(keep_recent, int)
+        if isinstance(keep_recent.value, str) or keep_recent.value < 0:
+            raise ConfigError("must be a whole number of migrations to keep, 0 or more", keep_recent.where)
+        recent = keep_recent.value
+    cuts: dict[str, str] = {}
+    wheres: dict[str, Where] = {}
+    if cutoff is not None:
+        if not cutoff.is_mapping:
+            raise ConfigError(f"must map app labels to the last migration the reset replaces, got {_kind(cutoff.value)}", cutoff.where)
+        for label, name in cutoff.value.items():
+            if label not in apps:
+                raise ConfigError(f"{label!r} is not in apps{suggest(label, apps)}", name.where)
+            if not re.fullmatch(r"\w+", _text(name)):
+                raise ConfigError(f"{name.value!r} is not a migration name (e.g. 0004_order_status)", name.where)
+            cuts[label], wheres[label] = name.value, name.where
+    return PartialReset(recent, cuts, wheres)
 
 
 def _migration_list(items: Node | None) -> tuple[str, ...]:

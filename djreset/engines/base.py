@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -39,6 +39,19 @@ def check_server_name(name: str, max_length: int) -> str | None:
     if len(name) > max_length:
         return f"{name!r}: longer than {max_length} characters"
     return None
+
+
+@dataclass(frozen=True)
+class HistoryLock:
+    """How a database keeps two runs from rewriting django_migrations at once (two
+    machines deploying to one database): statements run on Django's connection
+    before the transaction (each must answer 1), first inside it, and after it; or
+    a transaction that takes the write lock when it begins (SQLite's BEGIN IMMEDIATE)."""
+
+    before: tuple[tuple[str, tuple[Any, ...]], ...] = ()
+    first: tuple[tuple[str, tuple[Any, ...]], ...] = ()
+    after: tuple[tuple[str, tuple[Any, ...]], ...] = ()
+    immediate: bool = False
 
 
 class Engine(ABC):
@@ -188,6 +201,10 @@ class Engine(ABC):
     @abstractmethod
     def catalog(self) -> "catalog.Catalog":
         """The reader of this database's schema catalog (what verify compares)."""
+
+    @abstractmethod
+    def history_lock(self) -> HistoryLock:
+        """The database-level lock rewrite-history and record-new hold while they re-read and write the history."""
 
     def is_local(self) -> bool:
         """On this machine (a file, a socket, or a loopback address)."""

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
 from djreset.actions import Change
-from djreset.engines.base import SCRATCH_PREFIX, ServerEngine
+from djreset.engines.base import SCRATCH_PREFIX, HistoryLock, ServerEngine
 from djreset.engines.catalog import Catalog, Quote
 from djreset.engines.catalog.mysql import MySQLCatalog
 from djreset.engines.clients import clean_environment, find_program, private_file, run_client, without_client_variables
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from djreset.actions import Actions
 
 DEFAULT_CHARSET = "utf8mb4"  # Django's default; plain "utf8" is the 3-byte utf8mb3
+HISTORY_LOCK_WAIT = 120  # another machine rewriting the same history: wait for it, then re-read
 DEFAULT_PORT = 3306
 # Django OPTIONS that are also mysqlclient connection arguments (never an option file).
 DRIVER_OPTIONS = {"unix_socket", "ssl", "ssl_mode", "connect_timeout"}
@@ -60,6 +61,12 @@ class MySQLEngine(ServerEngine):
     settings_keys = {"charset": str, "collation": str, "lock_timeout": int}
     max_name_length = 64
     refused_options = ("read_default_file", "read_default_group")
+
+    def history_lock(self) -> HistoryLock:
+        # GET_LOCK belongs to the session, not the transaction: taken before BEGIN (so
+        # the transaction's snapshot is read after the other run committed), released after.
+        name = f"djreset.history.{self.spec.name}"[:64]
+        return HistoryLock(before=(("SELECT GET_LOCK(%s, %s)", (name, HISTORY_LOCK_WAIT)),), after=(("SELECT RELEASE_LOCK(%s)", (name,)),))
 
     def describe(self) -> str:
         return f"mysql {self.spec.name} on {self._host}:{self.spec.port or DEFAULT_PORT} (app user {self.spec.user or '-'}, admin {self.admin_user or '-'})"

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
 from djreset.actions import Change
-from djreset.engines.base import ServerEngine
+from djreset.engines.base import HistoryLock, ServerEngine
 from djreset.engines.catalog import Catalog, Quote
 from djreset.engines.catalog.postgresql import PostgreSQLCatalog
 from djreset.engines.clients import clean_environment, find_program, private_file, run_client, stream_client, without_client_variables
@@ -52,6 +52,7 @@ TOC_ENTRY = re.compile(r"^\d+; \d+ \d+ ")
 EXTENSION = re.compile(r"^\d+; \d+ \d+ EXTENSION - (\S+)")
 COPY = re.compile(rb'^COPY ((?:"(?:[^"]|"")*"|[^ ."]+)(?:\.(?:"(?:[^"]|"")*"|[^ ."]+))?) ')
 PUBLIC_SCHEMA_VERSION = 150000  # PUBLIC lost CREATE on schema public
+HISTORY_LOCK_KEY = 0x646A7265736574  # "djreset": the advisory lock key of django_migrations rewrites
 
 
 def _qualified(name: bytes) -> str:
@@ -78,6 +79,10 @@ class PostgreSQLEngine(ServerEngine):
     refused_options = ("service", "passfile")
 
     # -- connections -------------------------------------------------------------
+
+    def history_lock(self) -> HistoryLock:
+        # A transaction-level advisory lock: released by the commit or rollback itself.
+        return HistoryLock(first=(("SELECT pg_advisory_xact_lock(%s)", (HISTORY_LOCK_KEY,)),))
 
     def describe(self) -> str:
         where = f"{self.spec.host or 'local socket'}:{self.spec.port or 5432}"

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from djreset.actions import Change
-from djreset.engines.base import Engine
+from djreset.engines.base import Engine, HistoryLock
 from djreset.engines.catalog import Quote
 from djreset.engines.catalog.sqlite import SQLiteCatalog
 from djreset.engines.spec import DatabaseSpec
@@ -133,6 +133,9 @@ class SQLiteEngine(Engine):
 
     def catalog(self) -> SQLiteCatalog:
         return SQLiteCatalog()
+
+    def history_lock(self) -> HistoryLock:
+        return HistoryLock(immediate=True)  # BEGIN IMMEDIATE: one writer at a time, the other waits
 
     def scratch(self, tag: str) -> "SQLiteEngine":
         folder = Path(tempfile.gettempdir()) / f"{SCRATCH_FOLDER}{tag}"

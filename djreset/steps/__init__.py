@@ -2,4 +2,4 @@
 
 Importing this package registers every step.
 """
-from djreset.steps import backups, checks, commands, database, files, history, measure, rewrite, verify  # noqa: F401
+from djreset.steps import backups, checks, commands, database, files, history, measure, retire, rewrite, verify  # noqa: F401

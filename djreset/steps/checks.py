@@ -41,7 +41,8 @@ def _unmigrated_apps(run: Run) -> list[str]:
 def _reset_problems(run: Run) -> tuple[list[str], list[data_migrations.SpecialOperation]]:
     loader = run.django.loader()
     policy = run.project.data_migrations
-    operations, problems = data_migrations.decision_problems(loader, run.apps, policy, run.project.root)
+    kept = graphs.kept_migrations(run.django, run.apps)
+    operations, problems = data_migrations.decision_problems(loader, run.apps, policy, run.project.root, kept)
     # The kept operations that can be carried are tried even while others wait for a decision.
     stuck = set(data_migrations.undecidable(loader, operations, policy))
     carries = data_migrations.plan_carries(loader, [op for op in operations if op not in stuck], policy)

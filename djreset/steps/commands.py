@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import shlex
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from djreset import state
@@ -29,19 +30,35 @@ def _names_on_disk(run: Run) -> dict[str, set[str]]:
     return found
 
 
-def _pending(run: Run) -> tuple[list[writer.NewFile] | None, list[data_migrations.Carry]]:
-    """What clean-files rendered and kept, in this process or saved by an earlier one (None: clean-files did not run)."""
+@dataclass
+class Pending:
+    """What clean-files rendered and kept, for makemigrations to write."""
+
+    files: list[writer.NewFile]
+    carries: list[data_migrations.Carry]
+    repointed: list[writer.NewFile]
+    tag: str
+
+
+def _pending(run: Run) -> Pending | None:
+    """What clean-files left, in this process or saved by an earlier one (None: clean-files did not run)."""
     if run.state.new_files is not None:
-        return run.state.new_files, run.state.carries or []
+        return Pending(run.state.new_files, run.state.carries or [], run.state.repointed, run.state.tag)
     saved = state.load_pending(run.project)
     if saved is None:
-        return None, []
-    on_disk = {label: names for label, names in _names_on_disk(run).items() if names}
+        return None
+    kept = {label: set(entry.get("kept", ())) for label, entry in state.reset_apps(run.project).items()}
+    on_disk = {label: names - kept.get(label, set()) for label, names in _names_on_disk(run).items()}
+    on_disk = {label: names for label, names in on_disk.items() if names}
     if on_disk:
         raise StepFailed(f"clean-files saved new migrations in {state.pending_path(run.project)}, but {', '.join(on_disk)} "
                          "still have migration files: run clean-files again, or restore")
-    files = [writer.NewFile.from_json(item) for item in saved["new"]]
-    return files, [data_migrations.Carry.from_json(item) for item in saved["carries"]]
+    return Pending(
+        [writer.NewFile.from_json(item) for item in saved["new"]],
+        [data_migrations.Carry.from_json(item) for item in saved["carries"]],
+        [writer.NewFile.from_json(item) for item in saved.get("repointed", [])],
+        saved.get("tag", ""),
+    )
 
 
 def _detect(run: Run) -> list[writer.NewFile]:
@@ -59,10 +76,10 @@ def _detect(run: Run) -> list[writer.NewFile]:
     return writer.render({label: changes.get(label, []) for label in run.apps})
 
 
-def write_carries(run: Run, carries: list[data_migrations.Carry], new_names: dict[str, list[str]]) -> dict[str, list[str]]:
+def write_carries(run: Run, carries: list[data_migrations.Carry], new_names: dict[str, list[str]], tag: str) -> dict[str, list[str]]:
     """Write each kept data migration where data_migrations.place puts it."""
     written: dict[str, list[str]] = {label: [] for label in new_names}
-    for placement in data_migrations.place(carries, new_names):
+    for placement in data_migrations.place(carries, new_names, tag):
         carry = placement.carry
         package = run.django.migrations_package(carry.app)
         path = (package.directory or run.project.root / carry.app / "migrations") / f"{placement.name}.py"
@@ -86,16 +103,23 @@ def _write_new(run: Run, files: list[writer.NewFile]) -> dict[str, list[str]]:
     return names
 
 
+def _repoint(run: Run, files: list[writer.NewFile]) -> None:
+    """A partial reset: the kept migrations now depend on the new ones."""
+    for file in files:
+        run.actions.do(f"re-point {run.relative(file.path)} at the new migrations", lambda f=file: writer.write(f))
+
+
 @step("makemigrations", changes_schema=False)
 def makemigrations(run: Run) -> None:
     """Write the listed apps' migrations with Django's own autodetector and writer, as makemigrations
-    would (after clean-files: one initial migration each, plus the kept data migrations); the
-    project's own makemigrations command is not run."""
+    would (after clean-files: the new migrations, each replacing old ones, plus the kept data
+    migrations); the project's own makemigrations command is not run."""
     labels = list(run.apps)
     run.django.forget_migration_modules(labels)
-    files, carries = _pending(run)
-    new_names = _write_new(run, files if files is not None else _detect(run))
-    carried = write_carries(run, carries, new_names)
+    pending = _pending(run)
+    new_names = _write_new(run, pending.files if pending is not None else _detect(run))
+    carried = write_carries(run, pending.carries, new_names, pending.tag) if pending is not None else {}
+    _repoint(run, pending.repointed if pending is not None else [])
     run.django.forget_migration_modules(labels)
     run.out.found("written", new_names)
     if run.dry:
@@ -107,8 +131,9 @@ def makemigrations(run: Run) -> None:
     # Complete reset-history.json for the apps clean-files emptied.
     replaced = state.reset_apps(run.project)
     for label in labels:
-        if label in replaced and (new_names[label] or carried[label]):
-            state.record_new(run.project, label, sorted(history.disk_names(run.django.loader(), label)))
+        made = new_names[label] + carried.get(label, [])
+        if label in replaced and made:
+            state.record_new(run.project, label, sorted(made))
 
 
 def _migrate(run: Run, alias: str, **options: object) -> None:
@@ -147,7 +172,9 @@ def _record_soft_applied_initials(run: Run, alias: str) -> None:
         return
     for migration in history.soft_applied_initials(run.django, alias, run.apps):
         key = (migration.app_label, migration.name)
-        run.actions.do(f"record {key[0]}.{key[1]} as applied on {alias} (its tables exist)", lambda k=key: history.record_one(run.django, alias, k))
+        also = f" and the {len(migration.replaces)} it replaces" if migration.replaces else ""
+        run.actions.do(f"record {key[0]}.{key[1]}{also} as applied on {alias} (its tables exist)",
+                       lambda m=migration: history.record_applied(run.django, alias, m))
 
 
 @step("migrate-fake-initial", changes_data=True)

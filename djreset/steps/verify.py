@@ -37,7 +37,8 @@ def _files_are_reset(run: Run) -> bool:
 def _predicted(run: Run) -> list:
     """The kept data migrations as the reset will carry them (in memory)."""
     loader = run.django.loader()
-    carries = data_migrations.plan_carries(loader, data_migrations.find(loader, run.apps), run.project.data_migrations)
+    kept = graphs.kept_migrations(run.django, run.apps)
+    carries = data_migrations.plan_carries(loader, data_migrations.find(loader, run.apps, kept), run.project.data_migrations)
     return graphs.predict(run.django, run.apps, carries).carried
 
 
@@ -60,8 +61,9 @@ def _what_to_build(run: Run, alias: str) -> tuple[str, list | None, set | None]:
         carried = graphs.carried_on_disk(run.django.loader(), run.apps)
         return "the migration files on disk (the models they create, proven by makemigrations --check, plus their kept data migrations)", carried, None
     # Migrations newer than the reset that are not applied yet are migrate's
-    # business: build what the live database has recorded.
-    return "the migration files on disk", None, set(history.recorder(run.django, alias).applied_migrations())
+    # business: build what the live database has applied, as Django sees it
+    # (a new migration counts while every migration it replaces is recorded).
+    return "the migration files on disk", None, set(run.django.loader(alias).applied_migrations)
 
 
 def _live_snapshot(run: Run, alias: str, tables: frozenset[str]) -> schema.Snapshot:
