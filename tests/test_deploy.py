@@ -287,7 +287,7 @@ def test_two_resets_in_one_day_get_names_no_old_migration_had(shop: Path) -> Non
     reset(target)
     again = target.djreset("reset", "--env", "keep", "--yes")
     assert again.code == 1, again.text
-    assert "still replaces 4 migration(s) (an earlier reset or a squash, not retired): run `djreset retire`" in again.err
+    assert "still replaces 4 migration(s) of an earlier reset, not retired: run `djreset retire`" in again.err
     assert_retires(target)
     first = tag(shop)
     before = target.introspect()

@@ -10,6 +10,7 @@ having the live schema and the seeded rows (``assert_kept``).
 from __future__ import annotations
 
 import shutil
+import sqlite3
 import subprocess
 from pathlib import Path
 
@@ -19,7 +20,9 @@ from conftest import ENGINES, REPO, Target, migration_files, prepared, tree_snap
 from test_keep import assert_kept, project_files, tag
 
 PROJECTS = REPO / "tests" / "projects"
-INVENTORY, EXPRINDEX, COLLATION, GUARDED = (PROJECTS / name for name in ("inventory", "exprindex", "collation", "guarded"))
+INVENTORY, EXPRINDEX, COLLATION, GUARDED, SQUASHED = (
+    PROJECTS / name for name in ("inventory", "exprindex", "collation", "guarded", "squashed")
+)
 
 
 def others(state: dict, apps: tuple[str, ...]) -> list[list[str]]:
@@ -192,3 +195,34 @@ def test_djreset_keeps_its_own_files_out_of_git_status(shop: Path) -> None:
     status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=shop, capture_output=True, text=True, check=True).stdout
     assert ".djreset" not in status, status
     assert "reset-history.json" in status  # committed with the new files, on purpose
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_the_projects_own_squashes_are_old_history(engine: str, tmp_path: Path) -> None:
+    """A squash that kept its replaces (its originals deleted, or still there) is
+    replaced with what it replaces; an unlisted app's dependency on a squashed
+    original follows to the new migration; a fresh database builds."""
+    with prepared(engine, SQUASHED, "squashed.settings", ("seed",), tmp_path) as target:
+        after, out = reset_keep(target, ("catalog", "orders"))
+        name = tag(target.project)
+        assert migration_files(target.project, "catalog") == [f"0001_{name}.py", "__init__.py"]
+        new = (target.project / "catalog" / "migrations" / f"0001_{name}.py").read_text()
+        assert ("replaces = [('catalog', '0001_initial'), ('catalog', '0002_item_price'), "
+                "('catalog', '0001_squashed_0002_item_price'), ('catalog', '0003_item_code')]") in new
+        assert ["reports", "0001_initial"] in after["history"]
+        assert "default: consistent; migrate --check passes" in out
+
+
+def test_a_squash_applied_but_not_recorded_is_refused_before_anything_changes(tmp_path: Path) -> None:
+    with prepared("sqlite", SQUASHED, "squashed.settings", ("seed",), tmp_path) as target:
+        with sqlite3.connect(target.project / "db.sqlite3") as db:  # as after deploying the squash, before migrate
+            db.execute("DELETE FROM django_migrations WHERE app = 'orders' AND name = '0001_squashed_0002_order_note'")
+        files = source_files(target)
+        before = target.introspect()
+        result = target.djreset("reset", "--env", "keep", "--yes")
+        assert result.code == 1, result.text
+        assert "orders.0001_squashed_0002_order_note is applied but not recorded (a squash): run `manage.py migrate`" in result.text
+        assert source_files(target) == files
+        assert target.introspect() == before
+        target.manage("migrate", "-v0")
+        assert target.djreset("reset", "--env", "keep", "--yes").code == 0

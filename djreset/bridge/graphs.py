@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
+from djreset import state
 from djreset.bridge import data_migrations, replacing
 from djreset.errors import StepFailed
 
@@ -79,7 +80,8 @@ def predict(bridge: "DjangoBridge", labels: Iterable[str], carries: Iterable["da
     if cached is not None and cached[0] is loader and cached[1] == labels:
         return cached[2]
     splits, problems = replacing.split(loader, sorted(labels), bridge.project.partial)
-    problems = replacing.earlier_replacements(loader, labels) + problems
+    ours = {app: entry.get("new") or () for app, entry in state.reset_apps(bridge.project).items()}
+    problems = replacing.earlier_resets(loader, labels, ours) + problems
     tag = replacing.reset_tag(loader, labels)
     new, outside = _new_migrations_once(bridge, loader, labels, splits, tag)
     names = {label: [migration.name for migration in migrations] for label, migrations in new.items()}

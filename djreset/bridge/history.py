@@ -176,6 +176,20 @@ def history_problems(bridge: "DjangoBridge", alias: str) -> list[str]:
     return [f"{alias}: {app}.{name} is not applied" for app, name in unapplied]
 
 
+def unrecorded_squashes(bridge: "DjangoBridge", alias: str, labels: Iterable[str]) -> list[str]:
+    """Squashes Django counts as applied (all they replace is) that have no row yet:
+    the reset's new migrations replace them too, so they must be recorded first."""
+    labels = list(labels)
+    rows = recorded_names(bridge, alias, labels)
+    loader = bridge.loader()
+    return [
+        f"{alias}: {app}.{name} is applied but not recorded (a squash): run `manage.py migrate`, which records it"
+        for (app, name), migration in sorted(loader.disk_migrations.items())
+        if app in rows and migration.replaces and name not in rows[app]
+        and all(original in rows[app] for owner, original in migration.replaces if owner == app)
+    ]
+
+
 def pending_model_changes(bridge: "DjangoBridge") -> list[str]:
     """What ``makemigrations --check`` would report, for every app (once per set of files)."""
     loader = bridge.loader()

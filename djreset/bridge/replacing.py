@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import re
 import sys
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from djreset.config import PartialReset
 
 Key = tuple[str, str]
+RESET_NAME = re.compile(r"_reset_[0-9]{8}(_[0-9]+)?(_|$)")  # what reset_tag writes
 
 
 def reset_tag(loader: "MigrationLoader", labels: Iterable[str], now: datetime | None = None) -> str:
@@ -90,11 +92,34 @@ def split(loader: "MigrationLoader", labels: Iterable[str], partial: "PartialRes
         else:
             replaced = history[: max(len(history) - partial.keep_recent, 0)]
         kept = [name for name in history if name not in replaced]
+        replaced = with_squashed(loader, label, replaced)
         if kept and not replaced:
             problems.append(f"{label}: keep_recent {partial.keep_recent} keeps all {len(history)} of its migrations, so nothing "
                             f"of it would be reset: lower keep_recent, or name a cutoff for {label}")
         splits[label] = Split(tuple(replaced), tuple(kept))
     return splits, problems + _kept_too_early(loader, splits)
+
+
+def with_squashed(loader: "MigrationLoader", label: str, replaced: list[str]) -> list[str]:
+    """The replaced names with the project's own squashes filled in.
+
+    While a squash keeps ``replaces``, the graph holds either the squash or the
+    migrations it replaces (whichever Django can use), and a migrated database
+    has recorded both.  The new migrations replace both, the originals right
+    before their squash (the last name stays a graph node, a partial reset's
+    cutoff), so other apps' dependencies on either are remapped and a database
+    that ran the squash counts as having the new migrations."""
+    names = list(replaced)
+    for name in replaced:
+        squash = loader.disk_migrations.get((label, name))
+        for app, original in getattr(squash, "replaces", None) or ():
+            if app == label and original not in names:
+                names.insert(names.index(name), original)
+    for (app, name), migration in sorted(loader.disk_migrations.items()):
+        inside = [original for owner, original in migration.replaces or () if owner == label]
+        if app == label and name not in names and inside and set(inside) <= set(names):
+            names.insert(names.index(inside[0]), name)  # a squash the graph set aside (partly applied)
+    return names
 
 
 def _kept_too_early(loader: "MigrationLoader", splits: Mapping[str, Split]) -> list[str]:
@@ -104,7 +129,8 @@ def _kept_too_early(loader: "MigrationLoader", splits: Mapping[str, Split]) -> l
     problems = []
     for label, s in splits.items():
         for name in s.replaced:
-            for parent in sorted(node.key for node in loader.graph.node_map[(label, name)].parents):
+            node = loader.graph.node_map.get((label, name))  # a squashed original is not in the graph
+            for parent in sorted(parent.key for parent in (node.parents if node else ())):
                 if parent in kept:
                     problems.append(
                         f"{label}.{name} is before the cutoff of {label} but depends on {parent[0]}.{parent[1]}, which the "
@@ -113,13 +139,15 @@ def _kept_too_early(loader: "MigrationLoader", splits: Mapping[str, Split]) -> l
     return problems
 
 
-def earlier_replacements(loader: "MigrationLoader", labels: Iterable[str]) -> list[str]:
-    """Listed apps' migrations that still replace others (an earlier reset, or a squash): retire those first."""
+def earlier_resets(loader: "MigrationLoader", labels: Iterable[str], ours: Mapping[str, Iterable[str]]) -> list[str]:
+    """Listed apps' migrations an earlier reset wrote that still replace the history
+    before it: retire that reset first.  (A squash of the project's own is old history:
+    the reset replaces it with what it replaces, :func:`with_squashed`.)"""
     return [
-        f"{app}.{name} still replaces {len(migration.replaces)} migration(s) (an earlier reset or a squash, not retired): "
-        f"run `djreset retire` in every environment first (or finish the squash), then reset again"
+        f"{app}.{name} still replaces {len(migration.replaces)} migration(s) of an earlier reset, not retired: "
+        f"run `djreset retire` in every environment first (`djreset status` says when), then reset again"
         for (app, name), migration in sorted(loader.disk_migrations.items())
-        if app in set(labels) and migration.replaces
+        if app in set(labels) and migration.replaces and (name in set(ours.get(app, ())) or RESET_NAME.search(name))
     ]
 
 

@@ -24,6 +24,7 @@ def _database_problems(run: Run) -> list[str]:
         unapplied = history.history_problems(run.django, alias)
         if unapplied:
             problems.append("the database is not fully migrated (migrate first; these would be lost):\n" + "\n".join(f"    {u}" for u in unapplied))
+        problems += history.unrecorded_squashes(run.django, alias, run.apps)
     return problems
 
 
