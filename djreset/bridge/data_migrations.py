@@ -86,9 +86,12 @@ def find(loader: "MigrationLoader", labels: Iterable[str], kept: Iterable[tuple[
     """Every operation of the listed apps' migrations makemigrations cannot re-create
     (a partial reset's ``kept`` migrations stay as they are: not theirs)."""
     labels, kept = set(labels), set(kept)
+    # A squash on disk stands for the migrations it replaces (a new database runs it, not them): their
+    # operations are its copies, counted once.
+    squashed = {tuple(key) for migration in loader.disk_migrations.values() for key in migration.replaces or ()}
     found = []
     for (app, name), migration in sorted(loader.disk_migrations.items()):
-        if app not in labels or (app, name) in kept:
+        if app not in labels or (app, name) in kept or (app, name) in squashed:
             continue
         kinds = [(index, special_kind(operation)) for index, operation in enumerate(migration.operations, 1)]
         kinds = [(index, kind) for index, kind in kinds if kind]
