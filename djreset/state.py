@@ -185,8 +185,12 @@ def scratch_claim(project: "Project", entry: dict[str, Any]) -> Iterator[Callabl
     releases the flock when the process dies, so a later run can tell a
     scratch database whose run was killed from one still in use.
     """
-    state_dir(project)
+    made = not project.state_dir.exists()
     folder = private_dir(scratch_dir(project))
+    ignore = folder / ".gitignore"  # a claim a killed run leaves stays out of git status
+    if not ignore.exists():
+        with private_files():
+            ignore.write_text("*\n")
     path = folder / f"{entry['tag']}.json"
     with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
@@ -202,6 +206,21 @@ def scratch_claim(project: "Project", entry: dict[str, Any]) -> Iterator[Callabl
             yield lambda: write(created=True)
         finally:
             path.unlink(missing_ok=True)
+            _tidy_scratch(folder, project.state_dir if made else None)
+
+
+def _tidy_scratch(folder: Path, made: Path | None) -> None:
+    """A dry run leaves no trace: the scratch folder goes with its last claim
+    (and .djreset/ too when this run made it)."""
+    if any(folder.glob("*.json")):
+        return
+    try:
+        (folder / ".gitignore").unlink(missing_ok=True)
+        folder.rmdir()
+        if made is not None:
+            made.rmdir()
+    except OSError:
+        pass  # another run's claim arrived, or .djreset/ holds other files: they stay
 
 
 def abandoned_scratch(project: "Project") -> list[tuple[dict[str, Any], Callable[[], None]]]:
