@@ -21,6 +21,11 @@ def touch(apps, schema_editor):
     apps.get_model("catalog", "Tag").objects.all().delete()
     apps.get_model("catalog", "Product").objects.update(sku="touched")
     apps.get_model("catalog", "Category").objects.create(name="Added by a migration")
+    # A connection a helper module captured when the models were imported.
+    from catalog.dbutil import LIVE
+
+    with LIVE.cursor() as cursor:
+        cursor.execute("UPDATE catalog_category SET name = 'leaked'")
 
 
 class Migration(migrations.Migration):
@@ -39,8 +44,12 @@ def live_state(target: Target) -> object:
 
 def test_plan_verify_and_measure_never_write_to_the_live_database(target: Target) -> None:
     """A kept RunPython that deletes, updates and creates rows through the default
-    manager runs only on scratch databases (issue 10, item 2)."""
+    manager, or writes through a connection captured at import, runs only on
+    scratch databases (issue 10, item 2; review finding 5)."""
     (target.project / "catalog" / "migrations" / "0006_touch.py").write_text(TOUCH)
+    (target.project / "catalog" / "dbutil.py").write_text('from django.db import connections\n\nLIVE = connections["default"]\n')
+    with (target.project / "catalog" / "models.py").open("a") as models:
+        models.write("\nfrom catalog import dbutil  # noqa: E402,F401 - captures the connection at import\n")
     config = target.project / "reset.yaml"
     config.write_text(config.read_text().replace("keep: [catalog.0003_seed_categories]", "keep: [catalog.0003_seed_categories, catalog.0006_touch]"))
     target.manage("migrate", "catalog", "0006", "--fake", "-v0")  # applied long ago: the live rows are still there

@@ -17,6 +17,7 @@ migration graph once, not once per app and step.
 """
 from __future__ import annotations
 
+import copy
 import importlib
 import io
 import os
@@ -47,6 +48,65 @@ def _django_is_running() -> bool:
     from django.apps import apps
 
     return apps.ready
+
+
+class _SavedAlias:
+    """One alias's connection and settings while it points elsewhere (see DjangoBridge.redirected)."""
+
+    def __init__(self, alias: str, connections: Any):
+        self.alias = alias
+        self.wrapper = connections[alias]
+        self.settings = connections.settings[alias]
+        # The wrapper usually shares the settings dict; when it does not, both move.
+        shared = {id(self.settings): self.settings, id(self.wrapper.settings_dict): self.wrapper.settings_dict}
+        self.saved = [(d, copy.deepcopy(d)) for d in shared.values()]
+
+    def point_at(self, scratch: dict[str, Any], connections: Any) -> None:
+        if self.wrapper.settings_dict.get("ENGINE") == scratch["ENGINE"]:
+            for settings_dict, _ in self.saved:
+                settings_dict.clear()
+                settings_dict.update(copy.deepcopy(scratch))
+            return
+        # Another engine's wrapper cannot reach the scratch database: it gets
+        # none at all, and the alias a new wrapper of the right engine.
+        self.wrapper.get_new_connection = _no_live_connection
+        connections.settings[self.alias] = copy.deepcopy(scratch)
+        connections[self.alias] = connections.create_connection(self.alias)
+
+    def put_back(self, connections: Any) -> None:
+        _close(connections[self.alias])
+        vars(self.wrapper).pop("get_new_connection", None)
+        for settings_dict, before in self.saved:
+            settings_dict.clear()
+            settings_dict.update(before)
+        connections.settings[self.alias] = self.settings
+        connections[self.alias] = self.wrapper
+
+
+def _no_live_connection(*args: Any, **kwargs: Any) -> None:
+    raise RuntimeError("djreset: this connection points at a live database while a scratch database is built; use the alias instead")
+
+
+def _close(wrapper: "BaseDatabaseWrapper") -> None:
+    """Close the connection, and the pool PostgreSQL's wrapper keeps for its alias on the class."""
+    wrapper.close()
+    if wrapper.alias in getattr(type(wrapper), "_connection_pools", {}):
+        wrapper.close_pool()
+
+
+def _forget_per_database_state(connections: Any) -> None:
+    """Close every connection and pool, and empty the caches Django fills from one database
+    (ContentType's ids per alias, the current Site, PostgreSQL's hstore/citext type ids)."""
+    for wrapper in connections.all(initialized_only=True):
+        _close(wrapper)
+    if "django.contrib.contenttypes.models" in sys.modules:
+        sys.modules["django.contrib.contenttypes.models"].ContentType.objects.clear_cache()
+    if "django.contrib.sites.models" in sys.modules:
+        sys.modules["django.contrib.sites.models"].Site.objects.clear_cache()
+    if "django.contrib.postgres.signals" in sys.modules:
+        signals = sys.modules["django.contrib.postgres.signals"]
+        signals.get_hstore_oids.cache_clear()
+        signals.get_citext_oids.cache_clear()
 
 
 class DjangoBridge:
@@ -184,24 +244,30 @@ class DjangoBridge:
 
     @contextmanager
     def redirected(self, entry: dict[str, Any]) -> Iterator[None]:
-        """Point every alias Django knows at the database ``entry`` describes,
-        then put the live connections back (closing the redirected ones)."""
+        """Point every alias Django knows at the database ``entry`` describes, then back.
+
+        As Django's test runner does with its test database, each alias's own
+        settings dict is changed in place and its connection closed: a wrapper
+        the project's code captured before (``LIVE = connections["default"]``
+        in a helper module), and each thread's, reconnects to the scratch
+        database, never to a live one.  Pools and per-database caches are
+        emptied at both ends, so nothing read from one database serves the other.
+        """
         self.setup()
         from django.db import connections
 
-        configured = connections.configure_settings({"default": dict(entry)})["default"]
-        saved = {alias: (connections.settings[alias], connections[alias]) for alias in list(connections.settings)}
+        scratch = connections.configure_settings({"default": copy.deepcopy(entry)})["default"]
+        saved = {alias: _SavedAlias(alias, connections) for alias in list(connections.settings)}
         loaders = dict(self._loaders)
+        _forget_per_database_state(connections)
         try:
-            for alias in saved:
-                connections.settings[alias] = dict(configured)
-                connections[alias] = connections.create_connection(alias)
+            for alias in saved.values():
+                alias.point_at(scratch, connections)
             yield
         finally:
-            for alias, (settings_dict, wrapper) in saved.items():
-                connections[alias].close()
-                connections.settings[alias] = settings_dict
-                connections[alias] = wrapper
+            for alias in saved.values():
+                alias.put_back(connections)
+            _forget_per_database_state(connections)
             self._loaders = loaders  # none built on the scratch database survives it
 
     def quote_name(self, alias: str) -> Callable[[str], str]:
