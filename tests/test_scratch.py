@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 import stat
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -62,6 +63,49 @@ def test_plan_verify_and_measure_never_write_to_the_live_database(target: Target
         assert result.code == 0, result.text
         assert live_state(target) == before, f"{command[0]} changed the live database"
     assert not list((target.project / ".djreset" / "scratch").glob("*.json"))
+
+
+WARM_CONTENT_TYPES = """\
+from django.db import migrations
+
+
+def warm(apps, schema_editor):
+    # The real model's manager: ContentType caches each id it reads, per alias.
+    from django.contrib.contenttypes.models import ContentType
+
+    from catalog.models import Product
+
+    ContentType.objects.get_for_model(Product)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("catalog", "0005_rename_price")]
+    operations = [migrations.RunPython(warm, migrations.RunPython.noop)]
+"""
+PERMISSION = '[{"model": "auth.permission", "fields": {"name": "Can audit", "codename": "audit_product", "content_type": ["catalog", "product"]}}]'
+
+
+def test_content_type_ids_read_on_a_scratch_database_never_serve_the_live_one(shop: Path) -> None:
+    """A kept RunPython fills ContentType's cache on the scratch database; a later
+    step's loaddata (a permission by natural key) gets the live id (finding 3)."""
+    target = Target("sqlite", shop)
+    (shop / "catalog" / "migrations" / "0006_warm.py").write_text(WARM_CONTENT_TYPES)
+    (shop / "catalog" / "fixtures").mkdir()
+    (shop / "catalog" / "fixtures" / "perm.json").write_text(PERMISSION)
+    target.manage("migrate", "catalog", "-v0")
+    config = shop / "reset.yaml"
+    text = config.read_text().replace("keep: [catalog.0003_seed_categories]", "keep: [catalog.0003_seed_categories, catalog.0006_warm]")
+    steps = "steps: [check, verify, clean-files, makemigrations, record-new, verify]"
+    config.write_text(text.replace(steps, steps[:-1] + ', {manage: "loaddata perm.json"}]'))
+
+    result = target.djreset("reset", "--env", "keep", "--yes")
+    assert result.code == 0, result.text
+    import sqlite3
+
+    with closing(sqlite3.connect(shop / "db.sqlite3")) as db:
+        live_id = db.execute("SELECT id FROM django_content_type WHERE app_label = 'catalog' AND model = 'product'").fetchone()[0]
+        used = db.execute("SELECT content_type_id FROM auth_permission WHERE codename = 'audit_product'").fetchone()[0]
+    assert used == live_id
 
 
 def _long_target(engine: str, tmp_path: Path, pg_template: str | None) -> Target:
