@@ -158,8 +158,9 @@ def failing_carries(run: Run, reset: "ResetGraph", carries: list["Carry"]) -> di
     the reset will build it: origin → the error of each one that fails."""
     origins = {(migration.app_label, migration.name): carry.origin for (migration, _), carry in zip(reset.carried, carries, strict=False)}
     failures: dict[str, str] = {}
+    graph = graphs.after_reset_graph(run.django, run.apps, reset)
     for alias in run.aliases:
         with run.scratch_database(alias) as scratch:
-            for migration, error in graphs.try_carried(run.django, scratch, reset.carried):
+            for migration, error in graphs.try_carried(run.django, scratch, reset.carried, graph):
                 failures.setdefault(origins[(migration.app_label, migration.name)], f"{error} (on {alias})")
     return failures

@@ -348,3 +348,60 @@ def test_every_database_alias_is_checked_and_rewritten(target: Target) -> None:
     finally:
         if target.second:
             target.server.drop_matching(target.second)
+
+
+SEES_ORDERS = '''\
+from django.db import migrations
+
+
+def note_orders(apps, schema_editor):
+    # Uses another app's model: it must run after that app's migrations.
+    apps.get_model("orders", "Order").objects.exists()
+    apps.get_model("catalog", "Category").objects.create(name="Orders")
+
+
+class Migration(migrations.Migration):
+    dependencies = [{dependencies}]
+    operations = [migrations.RunPython(note_orders, migrations.RunPython.noop)]
+'''
+AFTER_ORDERS = '''\
+from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    dependencies = [("catalog", "0005_rename_price"), ("orders", "0005_order_status_index")]
+    operations = []
+'''
+
+
+def _keep_catalog_migration(target: Target, name: str) -> None:
+    target.manage("migrate", "catalog", "-v0")  # applied, as in the live project
+    config = target.project / "reset.yaml"
+    config.write_text(config.read_text().replace("keep: [catalog.0003_seed_categories]", f"keep: [catalog.0003_seed_categories, catalog.{name}]"))
+
+
+def test_a_carried_migration_depends_on_what_its_origin_saw_so_a_fresh_database_builds(shop: Path) -> None:
+    """catalog.0007 depends only on catalog.0006, which depends on orders: its
+    carried copy must run after orders' new migrations on a fresh database (finding 4)."""
+    target = Target("sqlite", shop)
+    migrations = shop / "catalog" / "migrations"
+    (migrations / "0006_after_orders.py").write_text(AFTER_ORDERS)
+    (migrations / "0007_note_orders.py").write_text(SEES_ORDERS.format(dependencies='("catalog", "0006_after_orders")'))
+    _keep_catalog_migration(target, "0007_note_orders")
+    before = target.introspect()
+    result = target.djreset("reset", "--env", "keep", "--yes")
+    assert result.code == 0, result.text
+    assert_kept(target, before)  # plain migrate builds a fresh database, the note included
+
+
+def test_a_kept_migration_that_uses_a_model_its_place_does_not_have_is_refused_before_any_change(shop: Path) -> None:
+    """Live, migrate gave it every applied app's models; on a fresh database its
+    dependencies give it no orders app: check runs it with that state and refuses (finding 4)."""
+    target = Target("sqlite", shop)
+    (shop / "catalog" / "migrations" / "0006_note_orders.py").write_text(SEES_ORDERS.format(dependencies='("catalog", "0005_rename_price")'))
+    _keep_catalog_migration(target, "0006_note_orders")
+    files, database = project_files(target), target.introspect()
+    result = target.djreset("reset", "--env", "keep", "--yes")
+    assert result.code == 1, result.text
+    assert "catalog.0006_note_orders" in result.text and "No installed app with label 'orders'" in result.text, result.text
+    assert_unchanged(target, files, database)

@@ -206,8 +206,7 @@ def plan_carries(loader: "MigrationLoader", operations: list[SpecialOperation], 
             kept.setdefault((op.app, op.migration), []).append(op)
     carries = []
     for (app, name), ops in sorted(kept.items()):
-        migration = loader.disk_migrations[(app, name)]
-        dependencies = tuple((dep[0], dep[1], getattr(dep, "setting", None)) for dep in migration.dependencies)
+        run_first = all("postgres" in op.kind for op in ops)
         carries.append(
             Carry(
                 app=app,
@@ -215,11 +214,33 @@ def plan_carries(loader: "MigrationLoader", operations: list[SpecialOperation], 
                 migration=name,
                 source=ops[0].file.read_text(encoding="utf-8"),
                 keep=tuple(op.index for op in ops),
-                run_first=all("postgres" in op.kind for op in ops),
-                dependencies=dependencies,
+                run_first=run_first,
+                dependencies=_seen_dependencies(loader, (app, name), set(kept), direct_only=run_first),
             )
         )
     return carries
+
+
+def _seen_dependencies(
+    loader: "MigrationLoader", key: tuple[str, str], kept: set[tuple[str, str]], direct_only: bool = False
+) -> tuple[tuple[str, str, str | None], ...]:
+    """What the migration ``key`` saw of other apps: its direct dependencies, and
+    (its code may use any model its ancestry made) every other app's latest
+    nodes in its ancestry, and the kept data migrations there; ``place`` points
+    them at the migrations there will be after the reset."""
+    migration = loader.disk_migrations[key]
+    found = [(dep[0], dep[1], getattr(dep, "setting", None)) for dep in migration.dependencies]
+    if direct_only or key not in loader.graph.nodes:
+        return tuple(found)
+    ancestry = set(loader.graph.forwards_plan(key)) - {key}
+    for node in sorted(ancestry):
+        if node[0] == key[0]:
+            continue
+        children = loader.graph.node_map[node].children
+        latest = not any(child.key[0] == node[0] and child.key in ancestry for child in children)
+        if latest or node in kept:
+            found.append((node[0], node[1], None))
+    return tuple(dict.fromkeys(found))
 
 
 def carried_name(carry: Carry, number: int, tag: str = "") -> str:
@@ -311,8 +332,10 @@ def _carried_names(carries: list[Carry], new_names: dict[str, list[str]], tag: s
 def _outside_dependencies(
     carry: Carry, new_names: dict[str, list[str]], carried_as: dict[tuple[str, str], str]
 ) -> list[Dependency]:
-    """The carry's dependencies on other apps, as they will be after the reset."""
-    found = []
+    """The carry's dependencies on other apps, as they will be after the reset: a
+    listed app's last new migration, or the latest of its carried ones the origin saw."""
+    found: list[Dependency | str] = []  # a listed app's label holds its place until its target is known
+    listed: dict[str, str] = {}
     for app, name, setting in carry.dependencies:
         if app == carry.app:
             continue
@@ -321,11 +344,13 @@ def _outside_dependencies(
                 continue  # it runs before every listed app's migrations
             made = new_names[app]
             target = carried_as.get((app, name)) or (made[-1] if made else None)
-            if target:
-                found.append(Dependency(app, target))
+            # Carried migrations are numbered after the app's new ones, in order.
+            if target and target > listed.get(app, ""):
+                found += [] if app in listed else [app]
+                listed[app] = target
         else:
             found.append(Dependency(app, name, setting))
-    return found
+    return [Dependency(item, listed[item]) if isinstance(item, str) else item for item in found]
 
 
 def render(placement: Placement) -> str:

@@ -327,27 +327,52 @@ def _failures_named(what: Callable[[], str]) -> Iterator[None]:
         raise StepFailed(f"{what()} fails on a scratch database: {type(exc).__name__}: {first}") from exc
 
 
-def create_from_models(bridge: "DjangoBridge", alias: str, carried: list[tuple["Migration", bool]], progress: "Progress | None" = None) -> None:
+def after_reset_graph(bridge: "DjangoBridge", labels: Iterable[str], reset: ResetGraph) -> "MigrationGraph | None":
+    """The migration graph after the reset, or None where it would not load (check names why)."""
+    from django.db.migrations.exceptions import CircularDependencyError, NodeNotFoundError
+
+    try:
+        return after_reset_loader(bridge.loader(), set(labels), reset).graph
+    except (NodeNotFoundError, CircularDependencyError, ValueError):
+        return None
+
+
+def _state_at(bridge: "DjangoBridge", graph: "MigrationGraph | None", migration: "Migration") -> "ProjectState":
+    """The models a carried migration gets where it runs in ``graph``: what its
+    ancestry made, exactly as ``migrate`` on an empty database gives it (a model
+    of an app it does not depend on is missing there too)."""
+    from django.apps import apps
+    from django.db.migrations.state import ProjectState
+
+    key = (migration.app_label, migration.name)
+    if graph is None or key not in graph.nodes:
+        return ProjectState.from_apps(apps)
+    return graph.make_state(nodes=key, at_end=False, real_apps=bridge.loader().unmigrated_apps)
+
+
+def _apply(bridge: "DjangoBridge", alias: str, graph: "MigrationGraph | None", migration: "Migration") -> None:
+    with bridge.connection(alias).schema_editor(atomic=migration.atomic) as editor:
+        migration.apply(_state_at(bridge, graph, migration), editor)
+
+
+def create_from_models(
+    bridge: "DjangoBridge", alias: str, carried: list[tuple["Migration", bool]], graph: "MigrationGraph | None", progress: "Progress | None" = None
+) -> None:
     """What a reset's new migrations build, without replaying them one by one.
 
     After a reset the new migrations are initial ones that create the
     project's current models (check makes sure models and migrations agree),
     so the schema editor creates those models directly, as Django's test
-    runner does with MIGRATE=False; kept data migrations run around them.
+    runner does with MIGRATE=False; kept data migrations run around them,
+    each with the state ``graph`` (the migrations after the reset) gives it.
     """
-    from django.apps import apps
-    from django.db.migrations.state import ProjectState
-
     connection = bridge.connection(alias)
-    state = ProjectState.from_apps(apps)
 
     def run(migrations: list["Migration"]) -> None:
-        nonlocal state
         for migration in migrations:
             origin = getattr(migration, data_migrations.CARRIED, f"{migration.app_label}.{migration.name}")
             with _failures_named(lambda origin=origin: f"the kept data migration {origin}"):
-                with connection.schema_editor(atomic=migration.atomic) as editor:
-                    state = migration.apply(state, editor)
+                _apply(bridge, alias, graph, migration)
 
     run([migration for migration, first in carried if first])
     models = bridge.migratable_models(alias, auto_created=False)
@@ -365,21 +390,17 @@ def create_from_models(bridge: "DjangoBridge", alias: str, carried: list[tuple["
     run([migration for migration, first in carried if not first])
 
 
-def try_carried(bridge: "DjangoBridge", alias: str, carried: list[tuple["Migration", bool]]) -> list[tuple["Migration", str]]:
+def try_carried(
+    bridge: "DjangoBridge", alias: str, carried: list[tuple["Migration", bool]], graph: "MigrationGraph | None"
+) -> list[tuple["Migration", str]]:
     """Build the new schema on the empty database ``alias`` and run every carried
-    migration on it, each on its own: those that fail, each with its error."""
-    from django.apps import apps
-    from django.db.migrations.state import ProjectState
-
-    connection = bridge.connection(alias)
-    state = ProjectState.from_apps(apps)
+    migration on it, each on its own with the state ``graph`` gives it at its
+    place: those that fail, each with its error."""
     failures: list[tuple["Migration", str]] = []
 
     def attempt(migration: "Migration") -> None:
-        nonlocal state
         try:
-            with connection.schema_editor(atomic=migration.atomic) as editor:
-                state = migration.apply(state, editor)
+            _apply(bridge, alias, graph, migration)
         except Exception as exc:  # the project's own code: any error is the answer
             failures.append((migration, f"{type(exc).__name__}: {exc}".strip()))
 
@@ -387,7 +408,7 @@ def try_carried(bridge: "DjangoBridge", alias: str, carried: list[tuple["Migrati
         if first:
             attempt(migration)
     try:
-        create_from_models(bridge, alias, [])
+        create_from_models(bridge, alias, [], graph)
     except Exception as exc:
         if failures:  # a failed extension or collation explains it
             return failures

@@ -15,6 +15,8 @@ checks and ``makemigrations --check``.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from djreset import state
 from djreset.bridge import data_migrations, graphs, history, schema
 from djreset.errors import StepFailed
@@ -34,12 +36,13 @@ def _files_are_reset(run: Run) -> bool:
     )
 
 
-def _predicted(run: Run) -> list:
-    """The kept data migrations as the reset will carry them (in memory)."""
+def _predicted(run: Run) -> tuple[list, Any]:
+    """The kept data migrations as the reset will carry them (in memory), and the graph they run in."""
     loader = run.django.loader()
     kept = graphs.kept_migrations(run.django, run.apps)
     carries = data_migrations.plan_carries(loader, data_migrations.find(loader, run.apps, kept), run.project.data_migrations)
-    return graphs.predict(run.django, run.apps, carries).carried
+    reset = graphs.predict(run.django, run.apps, carries)
+    return reset.carried, graphs.after_reset_graph(run.django, run.apps, reset)
 
 
 def _models_are_the_files(run: Run, alias: str) -> bool:
@@ -52,18 +55,21 @@ def _models_are_the_files(run: Run, alias: str) -> bool:
     return all(getattr(loader.disk_migrations[(op.app, op.migration)], data_migrations.CARRIED, None) for op in data_migrations.find(loader, run.apps))
 
 
-def _what_to_build(run: Run, alias: str) -> tuple[str, list | None, set | None]:
+def _what_to_build(run: Run, alias: str) -> tuple[str, list | None, set | None, Any]:
     """(what the scratch database is built from, the carried migrations to run
-    around the models or None, the applied migrations to replay or None)."""
+    around the models or None, the applied migrations to replay or None, the
+    graph the carried migrations run in)."""
     if not _files_are_reset(run):
-        return "the migrations the reset will write (the models they create, plus the kept data migrations)", _predicted(run), None
+        carried, graph = _predicted(run)
+        return "the migrations the reset will write (the models they create, plus the kept data migrations)", carried, None, graph
+    loader = run.django.loader()
     if _models_are_the_files(run, alias):
-        carried = graphs.carried_on_disk(run.django.loader(), run.apps)
-        return "the migration files on disk (the models they create, proven by makemigrations --check, plus their kept data migrations)", carried, None
+        carried = graphs.carried_on_disk(loader, run.apps)
+        return "the migration files on disk (the models they create, proven by makemigrations --check, plus their kept data migrations)", carried, None, loader.graph
     # Migrations newer than the reset that are not applied yet are migrate's
     # business: build what the live database has applied, as Django sees it
     # (a new migration counts while every migration it replaces is recorded).
-    return "the migration files on disk", None, set(run.django.loader(alias).applied_migrations)
+    return "the migration files on disk", None, set(run.django.loader(alias).applied_migrations), loader.graph
 
 
 def _live_snapshot(run: Run, alias: str, tables: frozenset[str]) -> schema.Snapshot:
@@ -80,7 +86,7 @@ def _live_snapshot(run: Run, alias: str, tables: frozenset[str]) -> schema.Snaps
 def compare_with_scratch(run: Run, alias: str) -> tuple[schema.Diff, str]:
     """Build the new migrations into a scratch database; diff it with ``alias``."""
     tables = frozenset(model._meta.db_table for model in run.django.migratable_models(alias, run.apps))
-    source, carried, applied = _what_to_build(run, alias)
+    source, carried, applied, graph = _what_to_build(run, alias)
     reused = _reuse(run, alias, carried, source)
     if reused:
         return reused
@@ -88,7 +94,7 @@ def compare_with_scratch(run: Run, alias: str) -> tuple[schema.Diff, str]:
     building = run.out.progress(f"{alias}: building a scratch database from {len(tables)} tables' migrations")
     with building as progress, run.scratch_database(alias) as scratch:
         if applied is None:
-            graphs.create_from_models(run.django, scratch, carried, progress)
+            graphs.create_from_models(run.django, scratch, carried, graph, progress)
         else:
             graphs.apply_to_empty(run.django, scratch, run.django.loader().graph, applied, progress)
         expected = schema.snapshot(run.django.connection(scratch), tables, run.engine(alias).catalog())
