@@ -76,16 +76,17 @@ def reports_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         out = make_output(**flags)
         out.report.set("task", name)
         code, error = 0, None
-        try:
-            func(c, *args, out=out, **kwargs)
-        except DjresetError as exc:
-            code, error = exc.exit_code, mask(str(exc))
-        except KeyboardInterrupt as exc:
-            # 128 + the signal: SIGTERM 143, Ctrl-C 130.
-            code, error = (143 if isinstance(exc, recipe.Interrupted) else 130), "interrupted"
-        except Exception:  # a bug: show it, masked
-            print(mask(traceback.format_exc()), file=sys.stderr, end="")
-            code, error = 1, "unexpected error (the traceback above is a bug report)"
+        with ui.stdout_kept_for_the_document(flags["json"]):
+            try:
+                func(c, *args, out=out, **kwargs)
+            except DjresetError as exc:
+                code, error = exc.exit_code, mask(str(exc))
+            except KeyboardInterrupt as exc:
+                # 128 + the signal: SIGTERM 143, Ctrl-C 130.
+                code, error = (143 if isinstance(exc, recipe.Interrupted) else 130), "interrupted"
+            except Exception:  # a bug: show it, masked
+                print(mask(traceback.format_exc()), file=sys.stderr, end="")
+                code, error = 1, "unexpected error (the traceback above is a bug report)"
         if flags["json"]:
             print(json.dumps(out.report.document(__version__, code, error), indent=2), flush=True)
         if code:

@@ -13,8 +13,9 @@ import os
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Sequence, TextIO
+from typing import Any, Iterator, Sequence, TextIO
 
 from djreset.secrets import mask
 
@@ -248,6 +249,27 @@ class Output:
 def _says_ok(text: str) -> bool:
     head, _, rest = text.partition(": ")
     return bool(head) and " " not in head and (rest == "ok" or rest.startswith("ok "))
+
+
+@contextmanager
+def stdout_kept_for_the_document(json: bool) -> Iterator[None]:
+    """With --json, stdout is the document's alone: while the task runs, whatever
+    else writes to it (the project's settings and migrations through sys.stdout,
+    child processes through file descriptor 1) goes to stderr."""
+    if not json:
+        yield
+        return
+    sys.stdout.flush()
+    saved, previous = os.dup(1), sys.stdout
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        sys.stdout = previous
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def is_interactive() -> bool:

@@ -64,6 +64,39 @@ def test_json_check_verify_measure(shop: Path, task: str) -> None:
         assert numbers["migrate_seconds"] > 0
 
 
+LOUD = """\
+import os
+
+from django.db import migrations
+
+
+def loud(apps, schema_editor):
+    print("a print in a data migration")
+    os.system("echo a child process of a data migration")
+
+
+class Migration(migrations.Migration):
+    dependencies = [("catalog", "0005_rename_price")]
+    operations = [migrations.RunPython(loud, migrations.RunPython.noop)]
+"""
+
+
+def test_json_stdout_is_the_document_alone_when_project_code_prints(shop: Path) -> None:
+    """Settings, a kept data migration and its child process print to stdout:
+    all of it goes to stderr, the document alone is on stdout (finding 7)."""
+    with (shop / "shop" / "settings.py").open("a") as settings:
+        settings.write('\nprint("a print in settings")\n')
+    (shop / "catalog" / "migrations" / "0006_loud.py").write_text(LOUD)
+    config = shop / "reset.yaml"
+    config.write_text(config.read_text().replace("keep: [catalog.0003_seed_categories]", "keep: [catalog.0003_seed_categories, catalog.0006_loud]"))
+    subprocess.run([sys.executable, "manage.py", "migrate", "--fake", "catalog", "-v0"], cwd=shop, env=clean_env(), check=True, capture_output=True)
+
+    code, report, err = as_json(shop, "verify", "--env", "keep")
+    assert code == 0, report
+    for line in ("a print in settings", "a print in a data migration", "a child process of a data migration"):
+        assert line in err
+
+
 def test_json_keeps_the_exit_codes_of_a_failure_and_of_bad_input(shop: Path) -> None:
     with closing(sqlite3.connect(shop / "db.sqlite3")) as db:
         db.execute("ALTER TABLE catalog_product ADD COLUMN by_hand integer")
