@@ -534,3 +534,15 @@ def test_verify_skips_a_constraint_mysql_cannot_create_as_django_does(tmp_path: 
         result = target.djreset("verify", "--env", "keep")
         assert result.code == 0, result.text
         assert "verify: ok" in result.out
+
+
+def test_a_pooled_postgresql_database_is_reset_with_a_pool_of_its_own_for_the_scratch_database(tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    """Django keeps connection pools per alias on the class: the scratch database
+    must get its own, not the live one's (review finding 6)."""
+    with prepared("postgresql", EXAMPLE, "shop.settings", ("seed_demo",), tmp_path, request) as target:
+        target.use_block(target.block[:-1] + ", options: {pool: true}}")
+        before = target.introspect()
+        result = target.djreset("reset", "--env", "keep", "--yes")
+        assert result.code == 0, result.text
+        after = target.introspect()
+        assert (after["schema"], after["rows"]) == (before["schema"], before["rows"])
