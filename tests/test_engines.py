@@ -17,7 +17,7 @@ from typing import Iterator
 
 import pytest
 
-from conftest import EXAMPLE, Result, Target, prepared, tree_snapshot
+from conftest import EXAMPLE, IGNORE, Result, Target, _server_target, prepared, tree_snapshot
 from servers import Server
 
 SERVER_ENGINES = ("postgresql", "mysql")
@@ -546,3 +546,30 @@ def test_a_pooled_postgresql_database_is_reset_with_a_pool_of_its_own_for_the_sc
         assert result.code == 0, result.text
         after = target.introspect()
         assert (after["schema"], after["rows"]) == (before["schema"], before["rows"])
+
+
+def test_tables_in_a_postgresql_schema_of_their_own_are_reset(tmp_path: Path) -> None:
+    """search_path=app: the scratch database gets the live database's own schemas,
+    so check and verify build and compare there (review finding 15)."""
+    import shutil
+
+    server = Server.find("postgresql")
+    name = server.new_name()
+    shutil.copytree(EXAMPLE, tmp_path / "shop", ignore=IGNORE)
+    target = _server_target(tmp_path / "shop", server, name, "shop.settings")
+    with (target.project / "test_settings.py").open("a") as settings:
+        settings.write('DATABASES["default"]["OPTIONS"] = {"options": "-c search_path=app"}\n')
+    target.use_block(target.block[:-1] + ', options: {options: "-c search_path=app"}}')
+    server.create(name)
+    try:
+        server.query(f"CREATE SCHEMA app AUTHORIZATION {server.users['app'][0]}", database=name)
+        target.manage("migrate", "-v0")
+        target.manage("seed_demo")
+        assert server.query("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'", database=name) == [(0,)]
+        before = target.introspect()
+        result = target.djreset("reset", "--env", "keep", "--yes")
+        assert result.code == 0, result.text
+        after = target.introspect()
+        assert (after["schema"], after["rows"]) == (before["schema"], before["rows"])
+    finally:
+        server.drop_matching(name)

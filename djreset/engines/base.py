@@ -349,11 +349,13 @@ class ServerEngine(Engine):
 
     def scratch(self, tag: str) -> "ServerEngine":
         engine = self.scratch_named(scratch_name(self.spec.name, tag, self.max_name_length))
-        # Created like the live database, so column defaults (collation,
-        # encoding) compare like for like; owned by the app user as before.
-        facts = {key: value for key, value in self.remember_before_drop().items() if key != "owner"}
-        engine.recreate_with(facts)
+        engine.recreate_with(self.scratch_facts())
         return engine
+
+    def scratch_facts(self) -> dict[str, Any]:
+        """How a scratch sibling is created: like the live database, so column
+        defaults (collation, encoding) compare like for like; owned by the app user as before."""
+        return {key: value for key, value in self.remember_before_drop().items() if key != "owner"}
 
     def scratch_named(self, name: str) -> "ServerEngine":
         if not name.startswith(SCRATCH_PREFIX):

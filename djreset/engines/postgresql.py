@@ -48,6 +48,13 @@ EXTENSION_TABLES = """
     SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e'
 """
+# The database's own schemas, besides public: none of the system's or an extension's.
+OWN_SCHEMAS = """
+    SELECT n.nspname FROM pg_namespace n
+    WHERE n.nspname NOT IN ('public', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+      AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_namespace'::regclass AND d.objid = n.oid AND d.deptype = 'e')
+    ORDER BY 1
+"""
 TOC_ENTRY = re.compile(r"^\d+; \d+ \d+ ")
 EXTENSION = re.compile(r"^\d+; \d+ \d+ EXTENSION - (\S+)")
 COPY = re.compile(rb'^COPY ((?:"(?:[^"]|"")*"|[^ ."]+)(?:\.(?:"(?:[^"]|"")*"|[^ ."]+))?) ')
@@ -152,6 +159,14 @@ class PostgreSQLEngine(ServerEngine):
         owner, encoding, collate, ctype = row
         return {"owner": owner, "encoding": encoding, "lc_collate": collate, "lc_ctype": ctype, "extensions": extensions}
 
+    def scratch_facts(self) -> dict[str, Any]:
+        """Also the live database's own schemas: tables a search_path puts there
+        (``options: "-c search_path=app"``) are built there in the scratch database too."""
+        facts = super().scratch_facts()
+        with self.connect(self.spec.name) as connection:
+            facts["schemas"] = [name for (name,) in connection.execute(OWN_SCHEMAS)]
+        return facts
+
     def drop(self, actions: "Actions", *, if_exists: bool = True, force: bool = False) -> None:
         import psycopg
         from psycopg import sql
@@ -203,7 +218,10 @@ class PostgreSQLEngine(ServerEngine):
         ):
             if value:
                 parts.append(sql.SQL(keyword + " {}").format(kind(value)))
-        inside = [
+        inside = [(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)), 0) for schema in facts.get("schemas", [])]
+        if owner:
+            inside += [(sql.SQL("GRANT ALL ON SCHEMA {} TO {}").format(sql.Identifier(schema), sql.Identifier(owner)), 0) for schema in facts.get("schemas", [])]
+        inside += [
             (sql.SQL("CREATE EXTENSION IF NOT EXISTS {}").format(sql.Identifier(extension)), 0)
             for extension in sorted(set(facts.get("extensions", [])) | set(extra.get("extensions", [])))
         ]
