@@ -202,6 +202,19 @@ def test_a_carry_follows_another_app_carried_migration_and_keeps_outside_depende
     )
 
 
+def test_a_carry_depends_once_per_listed_app_on_the_latest_migration_its_origin_saw() -> None:
+    """Its origin's ancestry named catalog's latest node and catalog's kept
+    0004_seed: one dependency on catalog, the carried seed (after its new ones)."""
+    placed = place(
+        [
+            carry("catalog", "0004_seed"),
+            carry("orders", "0003_seed", dependencies=(("catalog", "0006_price", None), ("catalog", "0004_seed", None), ("auth", "0012_alter", None))),
+        ],
+        {"catalog": ["0001_initial", "0002_initial"], "orders": ["0001_initial"]},
+    )
+    assert placed[1].dependencies == (Dependency("orders", "0001_initial"), Dependency("catalog", "0003_seed"), Dependency("auth", "0012_alter"))
+
+
 def test_a_carry_in_an_app_without_models_becomes_its_first_migration() -> None:
     (placed,) = place([carry("seed", "0003_data", dependencies=(("catalog", "0002_x", None),))], {"seed": [], "catalog": ["0001_initial"]})
     assert (placed.name, placed.dependencies) == ("0001_data", (Dependency("catalog", "0001_initial"),))
