@@ -327,6 +327,31 @@ def test_where_a_database_stands_is_read_from_its_rows() -> None:
     assert partial.describe("catalog") == "catalog: only part of its old history is applied (catalog.0003_seed never was)"
 
 
+def test_while_files_replace_django_decides_for_each_new_migration_on_its_own() -> None:
+    """A partial reset in flight: the new initial replaces what this database applied,
+    the carried seed replaces a migration it has not reached yet; migrate handles
+    both (records one, runs the other), so that is not "only part of the old history"."""
+    from djreset.bridge.rollout import AppReset, Standing, classify
+
+    initial, seed = ("0001_reset_x", frozenset({"0001_initial", "0002_sku"})), ("0002_reset_x_seed", frozenset({"0003_seed"}))
+    reset = AppReset("catalog", initial[1] | seed[1], frozenset({initial[0], seed[0]}), (initial, seed))
+    behind = {"0001_initial", "0002_sku"}
+    assert classify(reset, behind).standing is Standing.OLD
+    assert reset.recordable(behind) == ["0001_reset_x"]  # the seed is run by migrate, never recorded unrun
+    partial = classify(reset, {"0001_initial"})
+    assert (partial.standing, partial.missing) == (Standing.PARTIAL, ("0002_sku",))
+    assert reset.recordable(behind | {"0003_seed"}) == ["0001_reset_x", "0002_reset_x_seed"]
+
+
+def test_only_what_a_reset_wrote_is_a_reset_not_the_projects_own_squashes() -> None:
+    from djreset.bridge.rollout import from_files
+
+    squash, reset = SimpleNamespace(replaces=[("shop", "0001_initial"), ("shop", "0002_qty")]), SimpleNamespace(replaces=[("shop", "0003_x")])
+    loader = SimpleNamespace(disk_migrations={("shop", "0001_squashed_0002_qty"): squash, ("shop", "0004_reset_20261129"): reset})
+    found = from_files(loader)
+    assert (found["shop"].new, found["shop"].old) == ({"0004_reset_20261129"}, {"0003_x"})
+
+
 def test_config_reads_a_partial_reset(tmp_path: Path) -> None:
     partial = load(write(tmp_path, CONFIG.replace("default_env: dev\n", "default_env: dev\nkeep_recent: 2\ncutoff: {catalog: 0003_seed}\n"))).partial
     assert (partial.keep_recent, dict(partial.cutoff), partial.cutoff_where["catalog"].line) == (2, {"catalog": "0003_seed"}, 5)

@@ -307,7 +307,7 @@ def plan_change(bridge: "DjangoBridge", alias: str, found: dict[str, rollout.App
     problems = rollout.unsafe(where)
     if problems:
         raise Refused(f"{alias}: {'; '.join(problems)}: deploy the release before the reset and migrate first; nothing was changed")
-    return rollout.plan_swap(alias, found, where, rows) if swap else rollout.plan_record(alias, found, where)
+    return rollout.plan_swap(alias, found, where, rows) if swap else rollout.plan_record(alias, found, where, rows)
 
 
 def prunable(bridge: "DjangoBridge", alias: str, labels: Iterable[str]) -> list[Key]:

@@ -23,13 +23,13 @@ from __future__ import annotations
 
 import ast
 import copy
-import re
 import sys
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Mapping
 
+from djreset.bridge.rollout import RESET_NAME
 from djreset.bridge.writer import NewFile
 from djreset.errors import ConfigError, StepFailed, suggest
 
@@ -40,7 +40,6 @@ if TYPE_CHECKING:
     from djreset.config import PartialReset
 
 Key = tuple[str, str]
-RESET_NAME = re.compile(r"_reset_[0-9]{8}(_[0-9]+)?(_|$)")  # what reset_tag writes
 
 
 def reset_tag(loader: "MigrationLoader", labels: Iterable[str], now: datetime | None = None) -> str:
@@ -287,7 +286,12 @@ def without_replaces(source: str) -> str | None:
 def replaced_by(loader: "MigrationLoader", labels: Iterable[str]) -> dict[Key, Key]:
     """Old migration → the new one of a listed app that replaces it."""
     labels = set(labels)
-    return {old: key for key, migration in loader.replacements.items() if key[0] in labels for old in migration.replaces}
+    return {
+        old: key
+        for key, migration in loader.replacements.items()
+        if key[0] in labels and RESET_NAME.search(key[1])  # the project's own squashes stay Django's business
+        for old in migration.replaces
+    }
 
 
 def stale_references(loader: "MigrationLoader", old: Mapping[Key, Key]) -> list[str]:
@@ -313,7 +317,7 @@ def retired_files(loader: "MigrationLoader", labels: Iterable[str]) -> list[tupl
     labels = set(labels)
     found = []
     for (app, name), migration in sorted(loader.disk_migrations.items()):
-        if app in labels and migration.replaces:
+        if app in labels and migration.replaces and RESET_NAME.search(name):  # not the project's own squashes
             path = Path(sys.modules[type(migration).__module__].__file__)
             edited = without_replaces(path.read_text(encoding="utf-8")) if path.suffix == ".py" else None
             if edited is None:

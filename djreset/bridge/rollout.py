@@ -11,6 +11,7 @@ The same rule serves ``status``, the deploy guard, ``record-new``,
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Iterable, Mapping
@@ -19,6 +20,8 @@ if TYPE_CHECKING:
     from django.db.migrations.loader import MigrationLoader
 
 Key = tuple[str, str]
+# The names a reset writes (replacing.reset_tag): 0001_reset_20261125, 0002_reset_20261125_2_seed...
+RESET_NAME = re.compile(r"_reset_[0-9]{8}(_[0-9]+)?(_|$)")
 
 
 class Standing(Enum):
@@ -53,6 +56,22 @@ class AppReset:
     app: str
     old: frozenset[str]
     new: frozenset[str]
+    # While the files carry ``replaces``: each new migration with the old ones it replaces
+    # (Django decides for each on its own whether it counts as applied).
+    groups: tuple[tuple[str, frozenset[str]], ...] = ()
+
+    def missing(self, rows: set[str]) -> set[str]:
+        """Old migrations this database lacks where Django could not use the new one
+        replacing them: some of what it replaces applied, not all (and it is not recorded)."""
+        if not self.groups:
+            return set(self.old - rows)
+        return {name for new, old in self.groups if new not in rows and old & rows for name in old - rows}
+
+    def recordable(self, rows: set[str]) -> list[str]:
+        """The new migrations migrate would record here: those whose old ones are all applied."""
+        if not self.groups:
+            return sorted(self.new - rows)
+        return sorted(new for new, old in self.groups if new not in rows and old <= rows)
 
 
 @dataclass(frozen=True)
@@ -74,25 +93,28 @@ def classify(reset: AppReset, rows: set[str]) -> AppStanding:
     old = reset.old & rows
     if not old and not reset.new & rows:
         return AppStanding(Standing.EMPTY)
-    if old == reset.old:
+    missing = reset.missing(rows)
+    if not missing:
         return AppStanding(Standing.OLD)
-    return AppStanding(Standing.PARTIAL, tuple(sorted(reset.old - rows)))
+    return AppStanding(Standing.PARTIAL, tuple(sorted(missing)))
 
 
 def from_files(loader: "MigrationLoader", labels: Iterable[str] | None = None) -> dict[str, AppReset]:
-    """The resets the migration files still carry: per app, its migrations with
-    ``replaces`` whose replaced ones are no longer on disk (an app whose old files
-    are all still there is Django's own business: it uses them)."""
-    found: dict[str, tuple[set[str], set[str]]] = {}
-    for (app, name), migration in loader.disk_migrations.items():
-        if not migration.replaces or (labels is not None and app not in labels):
+    """The resets the migration files still carry: per app, the migrations a reset
+    wrote that still have ``replaces``, their replaced ones no longer on disk.  (The
+    project's own squashes are Django's business; so is an app whose old files are
+    all still there: Django uses them.)"""
+    found: dict[str, list[tuple[str, frozenset[str]]]] = {}
+    for (app, name), migration in sorted(loader.disk_migrations.items()):
+        if not migration.replaces or (labels is not None and app not in labels) or not RESET_NAME.search(name):
             continue
-        gone = [tuple(old) for old in migration.replaces if tuple(old) not in loader.disk_migrations]
-        if gone:
-            old, new = found.setdefault(app, (set(), set()))
-            new.add(name)
-            old.update(replaced for owner, replaced in map(tuple, migration.replaces) if owner == app)
-    return {app: AppReset(app, frozenset(old), frozenset(new)) for app, (old, new) in sorted(found.items())}
+        if any(tuple(old) not in loader.disk_migrations for old in migration.replaces):
+            replaced = frozenset(old for owner, old in map(tuple, migration.replaces) if owner == app)
+            found.setdefault(app, []).append((name, replaced))
+    return {
+        app: AppReset(app, frozenset().union(*(old for _, old in groups)), frozenset(new for new, _ in groups), tuple(groups))
+        for app, groups in sorted(found.items())
+    }
 
 
 def from_record(apps: Mapping[str, Mapping[str, list[str]]], labels: Iterable[str]) -> dict[str, AppReset]:
@@ -140,15 +162,21 @@ class HistoryChange:
         return ", ".join(f"{app} {value.standing.value}" for app, value in self.found.items())
 
 
-def plan_record(alias: str, resets: Mapping[str, AppReset], found: dict[str, AppStanding]) -> HistoryChange:
-    """record-new: the new migrations of every app whose old history is applied (the old rows stay)."""
-    record = [(app, name) for app, reset in resets.items() if found[app].standing is Standing.OLD for name in sorted(reset.new)]
+def plan_record(alias: str, resets: Mapping[str, AppReset], found: dict[str, AppStanding], rows: Mapping[str, set[str]]) -> HistoryChange:
+    """record-new: the new migrations of every app whose old history is applied (the old rows stay),
+    each where migrate would record it (all it replaces applied)."""
+    record = [
+        (app, name)
+        for app, reset in resets.items()
+        if found[app].standing is Standing.OLD
+        for name in reset.recordable(rows.get(app, set()))
+    ]
     return HistoryChange(alias, found, record=record)
 
 
 def plan_swap(alias: str, resets: Mapping[str, AppReset], found: dict[str, AppStanding], rows: Mapping[str, set[str]]) -> HistoryChange:
     """rewrite-history, the immediate swap: the old rows out, the new ones in."""
-    change = plan_record(alias, resets, found)
+    change = plan_record(alias, resets, found, rows)
     change.forget = [
         (app, name)
         for app, reset in resets.items()
