@@ -144,6 +144,7 @@ def automatic_backup(run: Run, calls: Sequence[StepCall]) -> StepCall:
 def prechecks(run: Run, calls: Sequence[StepCall]) -> None:
     """Refusals that must leave nothing behind: before the prompt, the backup, the journal."""
     run.django.check_apps(run.apps)
+    run.state.steps_ahead = [registry.get(call.name) for call in calls]  # what a precheck's step will find done before it
     for call in calls:  # bad input first (exit 2), refusals after
         check_call = registry.get(call.name).check_call
         if check_call:

@@ -263,22 +263,22 @@ def init(c, settings=None, force=False, *, out):
 @reports_errors
 def status(c, env=None, config=None, *, out):
     """Where every environment's databases stand with the reset: old history applied, new migrations recorded,
-    ready to retire, or only part of the old history (not safe: exit code 1). Changes nothing."""
+    ready to retire, or not safe (exit code 1, as when a database cannot be read). Changes nothing."""
     project = configuration.load(find_config(c, config))
-    resets, databases = standing.survey(project, _setting(c, "env", env))
-    out.report.set("status", standing.as_json(resets, databases))
-    if not resets:
+    found = standing.survey(project, _setting(c, "env", env))
+    out.report.set("status", standing.as_json(found))
+    if not found.resets:
         out.write(f"no reset to deploy: the migrations of {', '.join(project.apps)} replace nothing, and {state.RESET_HISTORY} records none")
         return
-    out.title(f"djreset status · reset of {', '.join(resets)}")
-    out.table(standing.rows(databases))
-    for line in standing.details(databases):
+    out.title(f"djreset status · reset of {', '.join(found.resets)}")
+    out.table(standing.rows(found))
+    for line in standing.details(found):
         out.write(f"✗ {line}", "ERROR")
-    unsafe = [d for d in databases if d.unreachable is None and not d.safe]
-    if unsafe:
-        raise Refused(f"status: {len(unsafe)} database(s) not safe to migrate (details above)")
-    if not any(d.unreachable is None for d in databases):
-        raise Refused("status: no database could be reached, so nothing is known to be safe")
+    for line in standing.retire_lines(found):
+        out.write(line)
+    failed = standing.failure(found)
+    if failed:
+        raise Refused(failed)
 
 
 def _collection() -> Collection:

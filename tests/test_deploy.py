@@ -23,7 +23,7 @@ import pytest
 from conftest import APPS, ENGINES, EXAMPLE, REPO, Target, _server_target, migration_files, prepared
 from test_keep import SEEDED, assert_fresh_database_matches, assert_kept, listed_history, new_rows, project_files, tag, written
 
-CYCLE, INVENTORY = REPO / "tests" / "projects" / "cycle", REPO / "tests" / "projects" / "inventory"
+CYCLE, INVENTORY, SQUASHED = (REPO / "tests" / "projects" / name for name in ("cycle", "inventory", "squashed"))
 
 
 def ship(source: Path, target: Target, apps: tuple[str, ...] = APPS) -> None:
@@ -93,10 +93,10 @@ def database_block(target: Target) -> str:
     return "{engine: sqlite, name: %s}" % json.dumps(str(target.project / "db.sqlite3"))
 
 
-def status_rows(target: Target) -> dict[str, str]:
+def status_rows(target: Target, code: int = 0) -> dict[str, str]:
     """``djreset status``'s table: each environment → its row."""
     result = target.djreset("status")
-    assert result.code == 0, result.text
+    assert result.code == code, result.text
     rows = {}
     for line in result.out.splitlines()[2:]:
         for env in re.split(r"\s{2,}", line.strip())[0].split(", "):
@@ -120,13 +120,15 @@ def test_a_reset_deploys_with_plain_migrate_rolls_back_and_retires_everywhere(ta
 
         # status sees both environments (and one it cannot reach), all ready to retire.
         add_environment(target, "deployed", database_block(deployed))
+        config = (target.project / "reset.yaml").read_text()
         add_environment(target, "prod", "{engine: postgresql, name: shop, user: shop, password: \"${DJT_PROD_PASSWORD}\"}")
-        rows = status_rows(target)
+        rows = status_rows(target, code=1)  # prod is unknown: a deploy gate does not pass
         assert "new migrations recorded, old rows kept: ready to retire" in rows["keep"]
         assert "new migrations recorded, old rows kept: ready to retire" in rows["deployed"]
         assert "unreachable" in rows["prod"] and "DJT_PROD_PASSWORD" in rows["prod"]
         only = target.djreset("status", env=target.env(DJRESET_ENV="deployed"))
         assert only.code == 0 and "deployed" in only.out and "prod" not in only.out, only.text
+        (target.project / "reset.yaml").write_text(config)  # retire must read every environment it lists
 
         # retire: once where the files change (they are committed), then in every other environment.
         assert_retires(target)
@@ -370,3 +372,73 @@ def test_status_without_a_reset_says_so(shop: Path) -> None:
     result = Target("sqlite", shop).djreset("status")
     assert result.code == 0, result.text
     assert "no reset to deploy: the migrations of accounts, catalog, orders replace nothing" in result.out
+
+
+def test_retire_waits_for_every_environment_and_status_tells_the_truth_after_it(shop: Path, tmp_path: Path) -> None:
+    """staging (listed in reset.yaml, reachable) is still on the old history: retire in keep refuses, naming
+    it; an environment it cannot read blocks it too.  Once the files are retired, a database on the old
+    history is not safe for plain migrate (status exits 1 and names the deploy recipe, which fixes it)."""
+    target = Target("sqlite", shop)
+    staging = tmp_path / "staging.sqlite3"
+    shutil.copy(shop / "db.sqlite3", staging)  # fully migrated on the old files, not deployed yet
+    reset(target)
+    config = (shop / "reset.yaml").read_text()
+    add_environment(target, "staging", "{engine: sqlite, name: %s}" % json.dumps(str(staging)))
+    with_staging = (shop / "reset.yaml").read_text()
+    add_environment(target, "prod", "{engine: postgresql, name: shop, user: shop, password: \"${DJT_PROD_PASSWORD}\"}")
+    files, database = project_files(target), target.introspect()
+    refused = target.djreset("retire", "--env", "keep", "--yes")
+    assert refused.code == 1, refused.text
+    assert ("staging (default): catalog: old history applied: it has not recorded the new migrations "
+            "(deploy the reset there: plain `manage.py migrate`)") in refused.err
+    assert "prod (?): cannot be read (" in refused.err and "DJT_PROD_PASSWORD" in refused.err
+    assert project_files(target) == files and target.introspect() == database
+
+    document = json.loads(target.djreset("status", "--json").out)  # prod unknown: not a pass
+    assert document["exit_code"] == 1 and "(details above)" not in document["error"], document["error"]
+    assert "1 database(s) could not be read, so nothing is known of them (prod (?);" in document["error"]
+    assert document["status"]["retire"]["ready"] is False
+
+    (shop / "reset.yaml").write_text(config)  # staging forgotten in reset.yaml: retire cannot know of it
+    assert_retires(target)
+    (shop / "reset.yaml").write_text(with_staging)
+    status = target.djreset("status")
+    assert status.code == 1, status.text
+    assert "NOT SAFE: old history applied, files retired (run the deploy recipe)" in status_rows(target, code=1)["staging"]
+    assert ("staging (default): catalog: old history applied, but the migration files no longer replace it (retired), so plain "
+            "`manage.py migrate` would fail here; run the deploy recipe first: check-applied, backup, rewrite-history, verify") in status.out
+    assert status.err.strip().endswith("status: 1 database(s) not safe to migrate (staging (default))")
+    fixed = target.djreset("rewrite-history", "--env", "staging", "--yes")  # the deploy recipe's swap
+    assert fixed.code == 0, fixed.text
+    assert "new migrations only: retired" in status_rows(target)["staging"]
+
+
+def test_status_and_rewrite_history_see_another_apps_dependency_on_a_replaced_migration(tmp_path: Path) -> None:
+    """reviews (not reset) depends on library.0001_initial: the immediate swap can never pass, so it is
+    refused before anything changes; after a record-new reset, status says what retire will need."""
+    with prepared("sqlite", INVENTORY, "inventory.settings", ("seed",), tmp_path) as target:
+        config = target.project / "reset.yaml"
+        config.write_text(config.read_text() + "  keep-now:\n    extends: keep\n"
+                          "    steps: [check, verify, clean-files, makemigrations, rewrite-history, verify]\n")
+        files, database = project_files(target), target.introspect()
+        refused = target.djreset("reset", "--env", "keep-now", "--yes")
+        assert refused.code == 1, refused.text
+        assert "reviews.0001_initial names library.0001_initial, which the reset replaces" in refused.err
+        assert "use record-new instead (the team workflow)" in refused.err
+        assert project_files(target) == files and target.introspect() == database
+        assert not (target.project / ".djreset" / "backups").exists()
+
+        reset(target, ("library",))
+        status = target.djreset("status")
+        assert status.code == 0, status.text
+        assert "new migrations recorded, old rows kept: retire needs the edits below first" in status.out
+        assert "retire would refuse until:" in status.out
+        assert "reviews.0001_initial names ('library', '0001_initial') in dependencies, which the reset replaced" in status.out
+
+
+def test_reset_history_records_what_a_squash_replaced(tmp_path: Path) -> None:
+    """catalog's squash replaced 0001_initial and 0002_item_price (their files long gone): the reset replaces them too."""
+    with prepared("sqlite", SQUASHED, "squashed.settings", ("seed",), tmp_path) as target:
+        assert target.djreset("reset", "--env", "keep", "--yes").code == 0
+        record = json.loads((target.project / "reset-history.json").read_text())
+        assert record["apps"]["catalog"]["replaced"] == ["0001_initial", "0001_squashed_0002_item_price", "0002_item_price", "0003_item_code"]

@@ -71,7 +71,9 @@ def clean_files(run: Run) -> None:
         files = _replaced_files(package.directory, splits.get(label))
         run.out.found("files", [run.relative(path) for path in files])
         if files and not run.dry:
-            state.record_replaced(run.project, label, sorted(migration_names(files)), list(splits[label].kept))
+            # The split's names, not only the files deleted: a squash's originals, gone from disk earlier, are replaced too.
+            replaced = set(migration_names(files)) | set(splits[label].replaced)
+            state.record_replaced(run.project, label, sorted(replaced), list(splits[label].kept))
         for number, path in enumerate(files, 1):
             run.actions.do(f"delete {run.relative(path)}", path.unlink)
             if number == len(files) // 2 and label == run.apps[len(run.apps) // 2]:

@@ -6,12 +6,15 @@ gone), in one step after the automatic backup.  Run it in every environment
 (``djreset status`` says which are ready); the files change once, the rows in
 each.  It refuses where this environment has not recorded the new migrations,
 and while a migration of another app still names an old one (Django could no
-longer load it).
+longer load it).  Where it would remove the replaces lists, it reads every
+database of every environment of reset.yaml first and refuses while any has
+not recorded the new migrations or cannot be read: once the files no longer
+replace, plain migrate fails on a database still on the old history.
 """
 from __future__ import annotations
 
 from djreset import state
-from djreset.bridge import history, replacing
+from djreset.bridge import history, replacing, rollout, survey
 from djreset.errors import Refused, StepFailed
 from djreset.registry import step
 from djreset.run import Run
@@ -33,6 +36,8 @@ def refusals(run: Run) -> None:
                                 f"(run migrate here first; `djreset status` shows every environment)")
     loader = run.django.loader()
     problems += replacing.stale_references(loader, replacing.replaced_by(loader, run.apps))
+    if rollout.from_files(loader, run.apps):  # the files change: every environment must be past the old history
+        problems += survey.survey(run.django, run.project, list(run.project.environment_blocks)).not_ready_to_retire()
     if problems:
         raise Refused("retire refused, nothing was changed:\n" + "\n".join(f"  {problem}" for problem in problems))
 

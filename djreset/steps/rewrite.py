@@ -99,7 +99,35 @@ def record_new(run: Run) -> None:
     _change_history(run, swap=False)
 
 
-@step("rewrite-history", destructive=True, changes_schema=False, precheck=check_transactional)
+def _replaced_ahead(run: Run) -> set[tuple[str, str]]:
+    """The old migrations of the reset this run makes (clean-files ahead: the split of the files on
+    disk, squash originals included), else of the reset the files carry."""
+    loader = run.django.loader()
+    if not any(spec.replaces_files for spec in run.state.steps_ahead):
+        return set(replacing.replaced_by(loader, run.apps))
+    splits, _ = replacing.split(loader, run.apps, run.project.partial)
+    return {(label, name) for label, value in splits.items() for name in value.replaced}
+
+
+def check_swap(run: Run) -> None:
+    """rewrite-history removes replaces at once: refuse, before anything changes, while a migration of an
+    app outside ``apps`` names one the reset replaces (Django could not load it after the swap)."""
+    check_transactional(run)
+    old = _replaced_ahead(run)
+    named = [
+        f"{app}.{name} names {target[0]}.{target[1]}, which the reset replaces"
+        for (app, name), migration in sorted(run.django.loader().disk_migrations.items())
+        if app not in run.apps
+        for target in map(tuple, [*migration.dependencies, *migration.run_before])
+        if target in old
+    ]
+    if named:
+        raise Refused("rewrite-history refused, nothing was changed: it removes replaces at once, and Django could not load "
+                      "these migrations of other apps afterwards:\n" + "\n".join(f"  {line}" for line in named)
+                      + "\n  use record-new instead (the team workflow), and point each at the reset's new migration before `djreset retire`")
+
+
+@step("rewrite-history", destructive=True, changes_schema=False, precheck=check_swap)
 def rewrite_history(run: Run) -> None:
     """Retire at once (one database teams): replaces leaves the new files, and the old rows django_migrations as the new are recorded."""
     _change_history(run, swap=True)
