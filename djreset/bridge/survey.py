@@ -160,7 +160,7 @@ def survey(bridge: "DjangoBridge", project: "Project", names: Iterable[str]) -> 
     try:
         resets = history.resets(bridge, project.apps)
         loader = bridge.loader()
-        replacing_now = frozenset(rollout.from_files(loader, project.apps))
+        replacing_now = frozenset(app for app, reset in resets.items() if reset.groups)  # groups: while the files replace
         retired = frozenset(resets) - replacing_now
         databases = targets(bridge, project, names)
         for database in databases:

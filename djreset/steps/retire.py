@@ -14,7 +14,7 @@ replace, plain migrate fails on a database still on the old history.
 from __future__ import annotations
 
 from djreset import state
-from djreset.bridge import history, replacing, rollout, survey
+from djreset.bridge import history, replacing, survey
 from djreset.errors import Refused, StepFailed
 from djreset.registry import step
 from djreset.run import Run
@@ -36,7 +36,7 @@ def refusals(run: Run) -> None:
                                 f"(run migrate here first; `djreset status` shows every environment)")
     loader = run.django.loader()
     problems += replacing.stale_references(loader, replacing.replaced_by(loader, run.apps))
-    if rollout.from_files(loader, run.apps):  # the files change: every environment must be past the old history
+    if any(reset.groups for reset in found.values()):  # the files still replace: every environment must be past the old history
         problems += survey.survey(run.django, run.project, list(run.project.environment_blocks)).not_ready_to_retire()
     if problems:
         raise Refused("retire refused, nothing was changed:\n" + "\n".join(f"  {problem}" for problem in problems))
