@@ -68,10 +68,10 @@ def assert_migrate_records_the_reset(deployed: Target, source: Path, apps: tuple
     return after
 
 
-def assert_retires(target: Target, apps: tuple[str, ...] = APPS) -> None:
+def assert_retires(target: Target, apps: tuple[str, ...] = APPS, env: str = "keep") -> None:
     """retire in one environment: only the new rows are left, and Django's checks pass."""
     before = target.introspect()
-    result = target.djreset("retire", "--env", "keep", "--yes")
+    result = target.djreset("retire", "--env", env, "--yes")
     assert result.code == 0, result.text
     after = target.introspect()
     assert (after["schema"], after["rows"]) == (before["schema"], before["rows"])
@@ -442,3 +442,19 @@ def test_reset_history_records_what_a_squash_replaced(tmp_path: Path) -> None:
         assert target.djreset("reset", "--env", "keep", "--yes").code == 0
         record = json.loads((target.project / "reset-history.json").read_text())
         assert record["apps"]["catalog"]["replaced"] == ["0001_initial", "0001_squashed_0002_item_price", "0002_item_price", "0003_item_code"]
+
+
+def test_retire_never_reads_another_environments_database_in_place_of_the_settings_ones(shop: Path) -> None:
+    """An environment without `database` uses the Django settings' databases; a run of another environment
+    has replaced them in its process, so retire there cannot read it: it says where to run instead."""
+    target = Target("sqlite", shop)
+    reset(target)
+    config = shop / "reset.yaml"
+    config.write_text(config.read_text() + "  from-settings:\n    steps: [retire]\n")
+    files, database = project_files(target), target.introspect()
+    refused = target.djreset("retire", "--env", "keep", "--yes")
+    assert refused.code == 1, refused.text
+    assert ("from-settings (?): cannot be read (its databases are the Django settings' ones, which this run replaced: "
+            "run it with --env from-settings)") in refused.err
+    assert project_files(target) == files and target.introspect() == database
+    assert_retires(target, env="from-settings")

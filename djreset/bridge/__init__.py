@@ -230,6 +230,11 @@ class DjangoBridge:
 
         return settings
 
+    @property
+    def replaces_settings_databases(self) -> bool:
+        """reset.yaml's databases took the place of the settings' ones in this process."""
+        return bool(self._databases)
+
     def aliases(self) -> list[str]:
         """The aliases a reset acts on: those reset.yaml names, else all of settings."""
         if self._databases:
