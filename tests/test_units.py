@@ -465,3 +465,25 @@ def test_triage_keeps_what_creates_and_drops_what_only_changes_existing_rows() -
     for name, (operation, verdict, reason) in cases.items():
         found = suggest(operation)
         assert found[0] == verdict and reason in found[1], (name, found)
+
+
+def test_a_survey_tells_what_is_safe_and_what_retire_waits_for() -> None:
+    """Once the files no longer replace (retired), the old history is not safe for plain migrate;
+    retire waits for every database on the old history and for every one it could not read."""
+    from djreset.bridge import rollout, survey
+
+    old, recorded = rollout.AppStanding(rollout.Standing.OLD), rollout.AppStanding(rollout.Standing.RECORDED)
+    staging = survey.Database(["staging"], "default", "sqlite s", apps={"shop": old})
+    keep = survey.Database(["dev", "keep"], "default", "sqlite k", apps={"shop": recorded})
+    prod = survey.Database(["prod"], "?", "-", unreachable="${PROD_PASSWORD} is not set")
+    assert staging.safe and staging.state() == "old history applied: migrate records the new migrations"
+    found = survey.Survey({}, [keep, staging, prod], replacing=frozenset({"shop"}))
+    assert found.not_ready_to_retire() == [
+        "staging (default): shop: old history applied: it has not recorded the new migrations (deploy the reset there: plain `manage.py migrate`)",
+        "prod (?): cannot be read (${PROD_PASSWORD} is not set): retire must see every environment of reset.yaml; make it reachable "
+        "from here (its ${VAR}s, its server, its file), or take the environment out of reset.yaml if that database is gone",
+    ]
+    assert (found.unsafe(), found.unreachable()) == ([], [prod])
+    staging.retired = keep.retired = frozenset({"shop"})
+    assert not staging.safe and keep.safe and "run the deploy recipe first: check-applied, backup, rewrite-history, verify" in staging.problems()[0]
+    assert staging.state() == "NOT SAFE: old history applied, files retired (run the deploy recipe)"
