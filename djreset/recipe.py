@@ -114,15 +114,19 @@ def plan(run: Run, calls: Sequence[StepCall]) -> list[StepResult]:
 
 
 def needs_backup(run: Run, calls: Sequence[StepCall]) -> bool:
-    """Back up first unless the recipe itself backs up before its first destructive step.
+    """Back up first unless the recipe itself backs up, before its first
+    destructive step, everything a rollback would need.
 
-    A restore always backs up what it replaces, whatever reset.yaml says: it is
-    the one way back from a restore of the wrong backup."""
+    A backup step without ``database: true`` holds files and history only: it
+    does not stand in for the dump a later drop or migrate needs.  A restore
+    always backs up what it replaces, whatever reset.yaml says: it is the one
+    way back from a restore of the wrong backup."""
     if run.dry:
         return False
+    wants_dump = bool(automatic_backup(run, calls).options["database"])
     for call in calls:
         spec = registry.get(call.name)
-        if spec.saves_backup:
+        if spec.saves_backup and (call.options.get("database") or not wants_dump):
             return False
         if call.is_destructive:
             return run.project.backups_enabled or spec.restores
@@ -274,6 +278,7 @@ class JournalRecorder:
         if not self.journal.data:
             return
         if call.is_destructive and not self.journal.data.get("destructive_started"):
+            run.state.changes_started = True
             self.journal.update(destructive_started=True)
         if spec.restores and run.state.restoring:
             chosen, scope, _ = run.state.restoring

@@ -35,8 +35,10 @@ class RunState:
 
     # The journal of a run cut short (restore reads it), or None.
     unfinished: dict[str, Any] | None = None
-    # The backup this run took (automatic, or the backup step's).
+    # The backup a rollback goes back to: the last one taken before the run changed anything.
     backup: "Backup | None" = None
+    # A step that changes the project has started (the runner sets it).
+    changes_started: bool = False
     # restore: the backup it puts back and what of it (safety.backup.Scope),
     # chosen before anything runs; and the aliases whose databases it replaces.
     restoring: Any = None

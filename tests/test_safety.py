@@ -510,3 +510,23 @@ def test_restore_refuses_a_backup_of_another_environment(shop: Path) -> None:
     assert len(refused.err.strip().splitlines()) == 1, refused.err
     assert f"backup {dev_backup} is a backup of environment 'dev', not of 'prod'" in refused.err, refused.err
     assert tree_snapshot(shop) == before
+
+
+def _has_tag(shop: Path, name: str) -> bool:
+    return any(name in row for row in Target("sqlite", shop).introspect()["rows"]["catalog_tag"])
+
+
+def test_a_backup_step_without_a_dump_does_not_stand_in_for_the_dump_a_drop_needs(shop: Path) -> None:
+    """Review finding 1: `backup` first turned the automatic dump off, then drop-db ran without one."""
+    Target("sqlite", shop).sql("INSERT INTO catalog_tag (name) VALUES ('precious')")
+    with_env(shop, "broken", "extends: dev\nsteps: [backup, clean-files, drop-db, create-db, makemigrations, migrate, {run: 'exit 7'}]\n")
+    result = run_djreset("reset", "--env", "broken", "--yes", cwd=shop)
+    assert result.code == 1, result.text
+    assert "rolled back: put back database default from its dump" in result.out, result.out
+    assert _has_tag(shop, "precious")
+    # Backups off, the recipe's own backup holds no dump: the rollback names the real reason.
+    config = shop / "reset.yaml"
+    config.write_text("backups: {enabled: false}\n" + config.read_text())
+    result = run_djreset("reset", "--env", "broken", "--yes", cwd=shop)
+    assert result.code == 1, result.text
+    assert "it was made by a backup step without database: true" in result.out and "dump_database" not in result.out, result.out

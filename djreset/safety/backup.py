@@ -288,9 +288,17 @@ def _put_back_database(run: "Run", backup: Backup, alias: str, force: bool) -> l
             engine.drop(run.actions, if_exists=True, force=force)
             return [f"database {alias} dropped (it did not exist before)"]
         return []
-    # No dump to go back to, ever: say so, and do not pretend (nor block every later run on it).
-    run.out.warn(f"database {alias} was changed by the run and cannot be put back: backup {backup.id} has no dump of it (backups.dump_database is false)")
+    # No dump to go back to, ever: say so, and why, and do not pretend (nor block every later run on it).
+    run.out.warn(f"database {alias} was changed by the run and cannot be put back: backup {backup.id} has no dump of it ({_why_no_dump(run, backup)})")
     return []
+
+
+def _why_no_dump(run: "Run", backup: Backup) -> str:
+    if not run.project.dump_database:
+        return "backups.dump_database is false in reset.yaml"
+    if str(backup.manifest.get("reason", "")).startswith("before "):  # the automatic backup's reasons
+        return "the recipe was not expected to change it"
+    return f"it was made by a backup step without database: true ({backup.manifest.get('reason')!r})"
 
 
 def _put_back_history(run: "Run", alias: str, rows: list[dict[str, Any]]) -> bool:

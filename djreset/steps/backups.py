@@ -27,7 +27,9 @@ def backup(run: Run, database: bool, reason: str) -> None:
         what = "files, history" + (" and database dumps (checked against the live databases)" if database else "")
         run.actions.do(f"back up {what} into {run.project.backup_dir}")
         return
-    run.state.backup = backups.create(run, with_database=database, reason=reason)
+    made = backups.create(run, with_database=database, reason=reason)
+    if not run.state.changes_started:  # a backup taken after a change is no way back to before the run
+        run.state.backup = made
 
 
 def _scope_of_unfinished(unfinished: dict[str, Any]) -> tuple[str | None, backups.Scope]:
