@@ -494,7 +494,7 @@ def test_a_rollback_without_a_dump_says_what_it_could_not_put_back(shop: Path) -
     result = run_djreset("reset", "--env", "broken", "--yes", cwd=shop)
     assert result.code == 1, result.text
     assert "database default was changed by the run and cannot be put back" in result.out, result.out
-    assert "rolled back: put back the migration files" in result.out and "as before the run" not in result.out, result.out
+    assert "the django_migrations rows of" in result.out and "the migration files" in result.out and "as before the run" not in result.out, result.out
     assert journal(shop)["status"] == "rolled back"  # nothing more to put back: later runs are not blocked
 
 
@@ -530,3 +530,15 @@ def test_a_backup_step_without_a_dump_does_not_stand_in_for_the_dump_a_drop_need
     result = run_djreset("reset", "--env", "broken", "--yes", cwd=shop)
     assert result.code == 1, result.text
     assert "it was made by a backup step without database: true" in result.out and "dump_database" not in result.out, result.out
+
+
+def test_a_rollback_without_a_dump_puts_the_history_rows_back(shop: Path) -> None:
+    """Review finding 2: with dump_database false the saved django_migrations rows were skipped."""
+    config = shop / "reset.yaml"
+    config.write_text("backups: {dump_database: false}\n" + config.read_text())
+    with_env(shop, "broken", "extends: keep\nsteps: [fake-zero, clean-files, makemigrations, migrate-fake-initial, {run: 'exit 7'}]\n")
+    before = Target("sqlite", shop).introspect()
+    result = run_djreset("reset", "--env", "broken", "--yes", cwd=shop)
+    assert result.code == 1, result.text
+    assert "the django_migrations rows of accounts, catalog, orders on default" in result.out, result.out
+    assert Target("sqlite", shop).introspect()["history_rows"] == before["history_rows"]

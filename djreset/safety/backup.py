@@ -259,9 +259,10 @@ def put_back(run: "Run", backup: Backup, scope: Scope, entries: list[Entry]) -> 
         done += _put_back_database(run, backup, alias, force)
     run.django.close_connections()
     faults.point("inside:put-back")  # databases back, history and files not yet
+    dumped = manifest.get("databases", {})
     for alias in manifest.get("history", {}):
-        if alias in databases:
-            continue  # the dump brought the history back already (or there is no putting it back)
+        if alias in databases and alias in dumped:
+            continue  # the dump brought the history back already
         rows = json.loads((backup.folder / f"history-{alias}.json").read_text())
         if _put_back_history(run, alias, rows):
             done.append(f"the django_migrations rows of {', '.join(run.apps)} on {alias}")
