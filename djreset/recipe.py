@@ -315,6 +315,7 @@ def rollback(run: Run, journal: Journal, failure: BaseException) -> None:
     if made is None:
         journal.finish("failed without a backup")
         run.out.write(f"\n==> {reason}, and there is no backup to roll back to (backups are disabled in reset.yaml)", "WARNING")
+        run.out.write(f"    {describe_unfinished(journal.data)}", "WARNING")
         return
     run.out.write(f"\n==> rolling back ({reason}): putting back what the run changed, from backup {made.id}", "WARNING")
     run.out.report.set("rollback", {"backup": made.id, "reason": reason})

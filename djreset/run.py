@@ -42,6 +42,8 @@ class RunState:
     # restore: the backup it puts back and what of it (safety.backup.Scope),
     # chosen before anything runs; and the aliases whose databases it replaces.
     restoring: Any = None
+    # restore --forget: the journal of the run the user repaired by hand.
+    forgetting: dict[str, Any] | None = None
     replaces: list[str] = field(default_factory=list)
     # The steps after the one running now, and the names of those done.
     steps_ahead: list["StepSpec"] = field(default_factory=list)

@@ -542,3 +542,19 @@ def test_a_rollback_without_a_dump_puts_the_history_rows_back(shop: Path) -> Non
     assert result.code == 1, result.text
     assert "the django_migrations rows of accounts, catalog, orders on default" in result.out, result.out
     assert Target("sqlite", shop).introspect()["history_rows"] == before["history_rows"]
+
+
+def test_a_run_killed_with_backups_off_is_not_called_harmless_and_is_forgotten_only_on_request(shop: Path) -> None:
+    """Review finding 8: it said "stopped before its first destructive step", and restore cleared it."""
+    config = shop / "reset.yaml"
+    config.write_text("backups: {enabled: false}\n" + config.read_text())
+    killed = run_djreset("reset", "--env", "keep", "--yes", cwd=shop, env=clean_env(DJRESET_FAULT="inside:clean-files"))
+    assert killed.code == -signal.SIGKILL, killed.text
+    for args in (("reset", "--env", "keep", "--yes"), ("restore", "--env", "keep", "--yes")):
+        refused = run_djreset(*args, cwd=shop)
+        assert refused.code == 1, refused.text
+        assert "cannot put it back" in refused.err and "restore --env keep --forget" in refused.err, refused.err
+        assert "before its first destructive step" not in refused.text and "nothing to put back" not in refused.text
+    forgot = run_djreset("restore", "--env", "keep", "--yes", "--forget", cwd=shop)
+    assert forgot.code == 0 and "nothing was put back or checked" in forgot.out, forgot.text
+    assert journal(shop)["status"] == "done"

@@ -22,7 +22,9 @@ from djreset.actions import Change
 if TYPE_CHECKING:
     from djreset.config import Project
 
-UNFINISHED = ("running", "rollback failed")
+# "failed without a backup": a run that changed things with backups off; only the
+# user can repair it, and says so with `djreset restore --forget`.
+UNFINISHED = ("running", "rollback failed", "failed without a backup")
 
 
 def _now() -> str:
@@ -105,6 +107,10 @@ def describe_unfinished(data: dict[str, Any]) -> str:
         remedy = f"run `djreset restore --env {data.get('env')}` to finish putting back backup {restoring}{undo}"
     elif backup:
         remedy = f"run `djreset restore --env {data.get('env')}` to put back backup {backup}"
+    elif data.get("destructive_started"):
+        remedy = (f"it changed the project and there is no backup of before it (backups are disabled in reset.yaml), so djreset "
+                  f"cannot put it back: repair the migration files and databases by hand (version control, your own database backup), "
+                  f"then run `djreset restore --env {data.get('env')} --forget` to say so")
     else:
         remedy = "it stopped before its first destructive step; `djreset restore` clears this"
     return (f"a {'restore' if restoring else 'reset'} of environment {data.get('env')!r} started {data.get('started')} did not finish "

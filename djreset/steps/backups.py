@@ -5,11 +5,11 @@ from typing import Any
 
 from djreset import registry, state
 from djreset.config import StepCall
-from djreset.errors import ConfigError
+from djreset.errors import ConfigError, Refused
 from djreset.registry import Option, step
 from djreset.run import Run
 from djreset.safety import backup as backups
-from djreset.safety.journal import changed_databases
+from djreset.safety.journal import changed_databases, describe_unfinished
 
 
 @step(
@@ -45,10 +45,25 @@ def _scope_of_unfinished(unfinished: dict[str, Any]) -> tuple[str | None, backup
     return unfinished["backup"], backups.Scope(changed_databases(unfinished), unfinished.get("folders") or {})
 
 
+def _forget(run: Run, unfinished: dict[str, Any] | None, requested: str | None) -> None:
+    """--forget: the user repaired a run cut short by hand; its journal is cleared, nothing is put back."""
+    if requested is not None:
+        raise ConfigError("restore: --forget puts nothing back, so it takes no --backup")
+    if not unfinished:
+        raise Refused("restore --forget: there is no unfinished run to forget")
+    run.state.restoring = None
+    run.state.forgetting = unfinished
+
+
 def choose(run: Run, call: StepCall) -> None:
     """Before anything runs: which backup, what of it, and is all of it readable and loadable."""
     requested, force = call.options.get("backup"), bool(call.options.get("force"))
     unfinished = run.state.unfinished
+    if call.options.get("forget"):
+        _forget(run, unfinished, requested)
+        return
+    if unfinished and unfinished.get("destructive_started") and not unfinished.get("backup") and not unfinished.get("restoring"):
+        raise Refused(describe_unfinished(unfinished))  # nothing djreset could put back: never "nothing to put back"
     was_restore = unfinished and all(registry.get(name).restores for name in unfinished.get("steps", []) if name in registry.STEPS)
     scope = backups.Scope()
     if requested is None and unfinished and not (was_restore and not unfinished.get("restoring")):
@@ -76,10 +91,16 @@ def choose(run: Run, call: StepCall) -> None:
     options={
         "backup": Option(str, None, "backup id (default: the latest of this environment)"),
         "force": Option(bool, False, "end other sessions on a database it replaces"),
+        "forget": Option(bool, False, "clear an unfinished run you repaired by hand; puts nothing back"),
     },
 )
-def restore(run: Run, backup: str | None, force: bool) -> None:
+def restore(run: Run, backup: str | None, force: bool, forget: bool) -> None:
     """Put files, history and dumped databases back exactly as a backup saved them."""
+    if run.state.forgetting:
+        done = ", ".join(run.state.forgetting.get("done") or []) or "none"
+        run.out.warn(f"forgot the unfinished run started {run.state.forgetting.get('started')} (steps done: {done}) "
+                     "on your word that you repaired it: nothing was put back or checked")
+        return
     if run.state.restoring is None:
         run.out.info("the interrupted run stopped before it changed anything: nothing to put back")
         return
