@@ -1,8 +1,10 @@
 """The runner: a recipe is an ordered list of steps, run in a plain loop (nox-style).
 
 ``execute`` plans the run (numbering the recipe's steps, and putting an
-automatic backup before the first destructive one), refuses what must be
-refused before anything happens, confirms, then loops over the steps.  What
+automatic backup before the first one that changes anything), refuses what
+must be refused before anything happens, confirms destructive steps, then
+loops over the steps.  Every run that changes files or databases is
+journaled and rolled back, destructive or not.  What
 the runner needs to know about a step (destructive, saves a backup, drops a
 database, may change a schema) is declared on its :class:`StepSpec`; the
 runner never names a step.  If a step fails or the process is interrupted
@@ -60,16 +62,18 @@ def execute(run: Run, calls: Sequence[StepCall], title: str) -> list[StepResult]
     journal = Journal(run.project)
     holder = lock.holder(run.project)
     destructive = _destructive(calls) and not run.dry
-    if destructive and holder is not None:
+    changing = _changing(calls) and not run.dry
+    if changing and holder is not None:
         raise Refused(f"another djreset (pid {holder}) is resetting this project right now; wait for it to finish")
     refuse_if_unfinished(run, journal, calls, lock_free=holder is None)
     run.remove_abandoned_scratch()
     prechecks(run, calls)
     results = plan(run, calls)
     announce(run, title)
-    if not destructive:
+    if not changing:
         return run_steps(run, results, None)
-    confirm(run, calls)
+    if destructive:
+        confirm(run, calls)
     with lock.project_lock(run.project):
         # Under the lock, a run the journal calls "running" is dead: ask again.
         refuse_if_unfinished(run, journal, calls, lock_free=True, quiet=True)
@@ -90,6 +94,10 @@ def _destructive(calls: Sequence[StepCall]) -> bool:
     return any(call.is_destructive for call in calls)
 
 
+def _changing(calls: Sequence[StepCall]) -> bool:
+    return any(call.changes_project for call in calls)
+
+
 def refuse_if_unfinished(run: Run, journal: Journal, calls: Sequence[StepCall], lock_free: bool, quiet: bool = False) -> None:
     """A reset that was cut short comes first: only restore may run on top of it."""
     if not lock_free:
@@ -97,7 +105,7 @@ def refuse_if_unfinished(run: Run, journal: Journal, calls: Sequence[StepCall], 
     unfinished = journal.unfinished(lock_free)
     if unfinished:
         restoring = all(registry.get(call.name).restores for call in calls)
-        if _destructive(calls) and not run.dry and not restoring:
+        if _changing(calls) and not run.dry and not restoring:
             raise Refused(describe_unfinished(unfinished))
         if not quiet:
             run.out.warn(describe_unfinished(unfinished))
@@ -108,14 +116,14 @@ def plan(run: Run, calls: Sequence[StepCall]) -> list[StepResult]:
     """The recipe's steps, numbered, with the automatic backup put in where it is needed."""
     results = [StepResult(call, number) for number, call in enumerate(calls, 1)]
     if needs_backup(run, calls):
-        first = next(index for index, result in enumerate(results) if result.call.is_destructive)
+        first = next(index for index, result in enumerate(results) if result.call.changes_project)
         results.insert(first, StepResult(automatic_backup(run, calls), None))
     return results
 
 
 def needs_backup(run: Run, calls: Sequence[StepCall]) -> bool:
     """Back up first unless the recipe itself backs up, before its first
-    destructive step, everything a rollback would need.
+    change, everything a rollback would need.
 
     A backup step without ``database: true`` holds files and history only: it
     does not stand in for the dump a later drop or migrate needs.  A restore
@@ -128,7 +136,7 @@ def needs_backup(run: Run, calls: Sequence[StepCall]) -> bool:
         spec = registry.get(call.name)
         if spec.saves_backup and (call.options.get("database") or not wants_dump):
             return False
-        if call.is_destructive:
+        if call.changes_project:
             return run.project.backups_enabled or spec.restores
     return False
 
@@ -215,7 +223,7 @@ def run_one(run: Run, result: StepResult, total: int, recorder: "JournalRecorder
         recorder.before(run, result.call)
     _fault("before", result)
     if result.number is None:
-        result.record = run.out.begin_step(f"{result.call.name} (automatic, before the first destructive step)")
+        result.record = run.out.begin_step(f"{result.call.name} (automatic, before the first change)")
     else:
         result.record = run.out.begin_step(f"[{result.number}/{total}] {result.call.describe()}")
     begin = time.perf_counter()
@@ -272,12 +280,13 @@ class JournalRecorder:
 
     def before(self, run: Run, call: StepCall) -> None:
         spec = registry.get(call.name)
-        if not self.journal.data and (call.is_destructive or spec.saves_backup):
+        if not self.journal.data and (call.changes_project or spec.saves_backup):
             self.journal.start(self.env, self.steps, backup.migration_folders(run))
             run.actions.ledger = self.journal
         if not self.journal.data:
             return
-        if call.is_destructive and not self.journal.data.get("destructive_started"):
+        # "destructive_started": the journal's name (kept for journals already written) for "changes started".
+        if call.changes_project and not self.journal.data.get("destructive_started"):
             run.state.changes_started = True
             self.journal.update(destructive_started=True)
         if spec.restores and run.state.restoring:
@@ -309,7 +318,7 @@ def rollback(run: Run, journal: Journal, failure: BaseException) -> None:
     if not journal.data:
         return
     if not journal.data.get("destructive_started"):
-        journal.finish("nothing changed")  # it stopped before its first destructive step
+        journal.finish("nothing changed")  # it stopped before its first change
         return
     reason = "interrupted" if isinstance(failure, KeyboardInterrupt) else "a step failed"
     if made is None:

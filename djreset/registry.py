@@ -48,6 +48,9 @@ class StepSpec:
     changes_data: bool = False
     # Replaces the listed apps' migration files.
     replaces_files: bool = False
+    # Only reads (check, verify, measure): no journal, no backup, no rollback.
+    # Any other step changes the project, destructive or not (makemigrations, migrate...).
+    read_only: bool = False
 
     def defaults(self) -> dict[str, Any]:
         return {name: option.default for name, option in self.options.items()}

@@ -558,3 +558,18 @@ def test_a_run_killed_with_backups_off_is_not_called_harmless_and_is_forgotten_o
     forgot = run_djreset("restore", "--env", "keep", "--yes", "--forget", cwd=shop)
     assert forgot.code == 0 and "nothing was put back or checked" in forgot.out, forgot.text
     assert journal(shop)["status"] == "done"
+
+
+def test_a_recipe_without_a_destructive_step_is_rolled_back_too(shop: Path) -> None:
+    """Review finding 11: [makemigrations, migrate] failing in migrate left the new migration behind."""
+    models = shop / "catalog" / "models.py"
+    models.write_text(models.read_text().replace(
+        'name = models.CharField(max_length=100)\n', 'name = models.CharField(max_length=100)\n    code = models.CharField(max_length=10, default="x", unique=True)\n', 1))
+    with_env(shop, "grow", "extends: keep\nsteps: [makemigrations, migrate]\n")
+    before_files, before = tree_snapshot(shop), Target("sqlite", shop).introspect()
+    result = run_djreset("reset", "--env", "grow", cwd=shop)  # not destructive: no confirmation asked
+    assert result.code == 1 and "UNIQUE constraint failed" in result.text, result.text
+    assert "rolled back: put back" in result.out and "the migration files" in result.out, result.out
+    assert {k: v for k, v in tree_snapshot(shop).items() if not k.startswith((".djreset", "db.sqlite3"))} == {
+        k: v for k, v in before_files.items() if not k.startswith((".djreset", "db.sqlite3"))}
+    assert Target("sqlite", shop).introspect() == before

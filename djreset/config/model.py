@@ -68,6 +68,14 @@ class StepCall:
     def is_destructive(self) -> bool:
         return registry.get(self.name).destructive if self.destructive is None else self.destructive
 
+    @property
+    def changes_project(self) -> bool:
+        """It changes files or databases (destructive or not): journaled, backed up, rolled back."""
+        spec = registry.get(self.name)
+        if self.destructive is False or spec.saves_backup:
+            return False
+        return self.is_destructive or not spec.read_only
+
     def describe(self) -> str:
         if self.argument is not None:
             return f"{self.name}: {self.argument}"

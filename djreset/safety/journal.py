@@ -112,6 +112,6 @@ def describe_unfinished(data: dict[str, Any]) -> str:
                   f"cannot put it back: repair the migration files and databases by hand (version control, your own database backup), "
                   f"then run `djreset restore --env {data.get('env')} --forget` to say so")
     else:
-        remedy = "it stopped before its first destructive step; `djreset restore` clears this"
+        remedy = "it stopped before its first change; `djreset restore` clears this"
     return (f"a {'restore' if restoring else 'reset'} of environment {data.get('env')!r} started {data.get('started')} did not finish "
             f"(status {data.get('status')}, steps done: {done}): {remedy}")

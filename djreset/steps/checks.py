@@ -57,7 +57,7 @@ def _reset_problems(run: Run) -> tuple[list[str], list[data_migrations.SpecialOp
     return problems, operations
 
 
-@step("check", changes_schema=False)
+@step("check", changes_schema=False, read_only=True)
 def check(run: Run) -> None:
     """Refuse a keep-the-database reset that would lose something (runs in plan too)."""
     try:

@@ -9,7 +9,7 @@ from djreset.registry import step
 from djreset.run import Run
 
 
-@step("measure", changes_schema=False)
+@step("measure", changes_schema=False, read_only=True)
 def measure(run: Run) -> None:
     """Count migrations and time graph loading and a fresh migrate; compare with before the last reset."""
     now = {"at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "apps": numbers.counts(run)}

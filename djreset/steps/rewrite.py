@@ -133,7 +133,7 @@ def rewrite_history(run: Run) -> None:
     _change_history(run, swap=True)
 
 
-@step("check-applied", changes_schema=False)
+@step("check-applied", changes_schema=False, read_only=True)
 def check_applied(run: Run) -> None:
     """Tell whether this database still needs the reset: stop if already done, refuse if it was behind."""
     found = history.resets(run.django, run.apps)

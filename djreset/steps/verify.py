@@ -148,7 +148,7 @@ def _report(run: Run, alias: str, diff: schema.Diff, source: str) -> int:
     return len(diff.errors)
 
 
-@step("verify", changes_schema=False)
+@step("verify", changes_schema=False, read_only=True)
 def verify(run: Run) -> None:
     """Prove the live schema equals what the new migrations build, and the history is consistent."""
     failures = 0
