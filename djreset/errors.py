@@ -20,6 +20,10 @@ class Where:
         return f"{location}: {self.key}" if self.key else location
 
 
+class Interrupted(KeyboardInterrupt):
+    """SIGTERM, handled like Ctrl-C: stop, roll back, exit (143; Ctrl-C 130)."""
+
+
 class DjresetError(Exception):
     """An error to print as one line, without a traceback."""
 

@@ -23,7 +23,7 @@ from djreset import registry
 from djreset.actions import Change
 from djreset.config import StepCall
 from djreset.engines.clients import sweep_private_files
-from djreset.errors import NothingToDo, Refused
+from djreset.errors import Interrupted, NothingToDo, Refused
 from djreset.run import Run
 from djreset.safety import backup, faults, lock
 from djreset.safety.confirm import confirm
@@ -50,10 +50,6 @@ class StepResult:
     @property
     def spec(self) -> registry.StepSpec:
         return registry.get(self.call.name)
-
-
-class Interrupted(KeyboardInterrupt):
-    """SIGTERM, handled like Ctrl-C: stop, roll back, exit."""
 
 
 def execute(run: Run, calls: Sequence[StepCall], title: str) -> list[StepResult]:

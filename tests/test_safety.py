@@ -573,3 +573,24 @@ def test_a_recipe_without_a_destructive_step_is_rolled_back_too(shop: Path) -> N
     assert {k: v for k, v in tree_snapshot(shop).items() if not k.startswith((".djreset", "db.sqlite3"))} == {
         k: v for k, v in before_files.items() if not k.startswith((".djreset", "db.sqlite3"))}
     assert Target("sqlite", shop).introspect() == before
+
+
+def test_sigterm_during_a_run_step_stops_it_and_rolls_back(shop: Path) -> None:
+    """Review finding 10: invoke swallowed the interrupt, the command ran on and the reset ended "ok"."""
+    with_env(shop, "slow", "extends: keep\nsteps: [clean-files, makemigrations, {run: 'echo $$ > child.pid; exec sleep 60'}]\n")
+    before = {k: v for k, v in tree_snapshot(shop).items() if k.endswith(".py")}
+    started = time.monotonic()
+    proc = subprocess.Popen([sys.executable, "-m", "djreset", "reset", "--env", "slow", "--yes"], cwd=shop, env=clean_env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        while not (shop / "child.pid").is_file() or not (shop / "child.pid").read_text().strip():
+            assert proc.poll() is None and time.monotonic() - started < 120, "the run step never started"
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=50)
+    finally:
+        proc.kill()
+    assert proc.returncode == 143, out
+    assert "rolling back (interrupted)" in out and "the migration files" in out, out
+    assert not Path(f"/proc/{(shop / 'child.pid').read_text().strip()}").exists(), "the command was left running"
+    assert {k: v for k, v in tree_snapshot(shop).items() if k.endswith(".py")} == before

@@ -1,14 +1,18 @@
 """makemigrations, migrate, migrate-fake-initial, and the project's own commands."""
 from __future__ import annotations
 
+import os
 import shlex
+import signal
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from invoke import Context, Local, Result
 
 from djreset import state
 from djreset.bridge import data_migrations, graphs, history, writer
 from djreset.bridge.packages import migration_files, migration_names
-from djreset.errors import ConfigError, Refused, StepFailed, suggest
+from djreset.errors import ConfigError, Interrupted, Refused, StepFailed, suggest
 from djreset.registry import step
 from djreset.run import Run
 
@@ -203,15 +207,38 @@ def manage(run: Run, command: str) -> None:
     run.actions.do(f"run manage.py {command}", lambda: _show(run, run.django.call_command(*args)))
 
 
+class StoppingRunner(Local):
+    """invoke's local runner, but Ctrl-C or SIGTERM stops the command and then djreset.
+
+    invoke answers an interrupt by writing Ctrl-C to the command's stdin and
+    waiting on: a command that reads no stdin runs to its end, and djreset
+    would carry on as if nothing happened."""
+
+    interrupt: KeyboardInterrupt | None = None
+
+    def send_interrupt(self, interrupt: KeyboardInterrupt) -> None:
+        self.interrupt = interrupt
+        try:
+            os.kill(self.process.pid, signal.SIGTERM if isinstance(interrupt, Interrupted) else signal.SIGINT)
+        except ProcessLookupError:
+            pass  # it ended by itself meanwhile
+
+    def run(self, command: str, **kwargs: Any) -> Result | None:
+        result = super().run(command, **kwargs)
+        if self.interrupt is not None:
+            raise self.interrupt  # the runner's rollback and exit code (130, 143) follow
+        return result
+
+
 @step("run", argument="a shell command", destructive=True, changes_data=True)
 def run_shell(run: Run, command: str) -> None:
     """Run a shell command in the project root (sees DJANGO_SETTINGS_MODULE and DJRESET_ENV)."""
     if run.dry:
         run.actions.do(f"run {command}")
         return
-    from invoke import Context
-
-    context = run.context or Context()
+    config = (run.context or Context()).config.clone()
+    config.runners.local = StoppingRunner
+    context = Context(config)
     env = {"DJANGO_SETTINGS_MODULE": run.project.settings, "DJRESET_ENV": run.env.name}
     run.out.info(f"$ {command}")
     with context.cd(str(run.project.root)):
