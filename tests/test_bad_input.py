@@ -102,6 +102,12 @@ CASES = [
     Case("backup folder outside the project", VALID + "backups: {dir: ../../elsewhere}\n", "is outside the project", 13),
     Case("protected is not a boolean", VALID.replace("  keep:\n", "  keep:\n    protected: sure\n"), "must be true or false", 11),
     Case("data_migrations entry malformed", VALID + "data_migrations: {keep: [catalog]}\n", "is not 'app.migration'", 13),
+    Case("data_migrations naming no migration", VALID + "data_migrations:\n  keep: [catalog.0003_seed_categories]\n  drop:\n    - catalog.0099_nope\n",
+         "catalog.0099_nope names no migration: catalog has no migration '0099_nope' on disk", 16),
+    Case("data_migrations naming no operation", VALID + "data_migrations:\n  keep:\n    - catalog.0003_seed_categories:99\n",
+         "catalog.0003_seed_categories:99: catalog.0003_seed_categories has 1 operation(s)", 15),
+    Case("data_migrations naming an app not listed", VALID + "data_migrations: {keep: [catalog.0003_seed_categories, auth.0001_initial]}\n",
+         "auth.0001_initial names no migration: auth is not one of the listed apps", 13),
     Case("not UTF-8", VALID.encode() + b"# caf\xe9\n", "not UTF-8 text", None),
     Case("config file missing", VALID, "config file not found", None, args=("reset", "--config", "missing.yaml", "--yes")),
     # -- issue 12: each of these was a traceback, a hang, exit 1, or accepted --------------------------

@@ -111,6 +111,8 @@ class DataMigrationPolicy:
 
     keep: tuple[str, ...] = ()
     drop: tuple[str, ...] = ()
+    # Each entry's place in reset.yaml, for the one-line error when it names nothing.
+    where: Mapping[str, Where] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -382,7 +384,8 @@ def _data_migrations(node: Node | None) -> DataMigrationPolicy:
     both = set(lists["keep"]) & set(lists["drop"])
     if both:
         raise ConfigError(f"{sorted(both)[0]} is both kept and dropped", node.where)
-    return DataMigrationPolicy(keep=lists["keep"], drop=lists["drop"])
+    where = {name: place for key in DATA_MIGRATION_KEYS for name, place in lists[key].items()}
+    return DataMigrationPolicy(keep=tuple(lists["keep"]), drop=tuple(lists["drop"]), where=where)
 
 
 def _verify_accept(node: Node | None) -> tuple[str, ...]:
@@ -428,18 +431,19 @@ def _partial(keep_recent: Node | None, cutoff: Node | None, apps: Mapping[str, W
     return PartialReset(recent, cuts, wheres)
 
 
-def _migration_list(items: Node | None) -> tuple[str, ...]:
+def _migration_list(items: Node | None) -> dict[str, Where]:
+    """Each 'app.migration[:N]' entry, with where it is written."""
     if items is None:
-        return ()
+        return {}
     if not items.is_sequence:
         raise ConfigError("must be a list of 'app.migration' or 'app.migration:N' entries", items.where)
-    names = []
+    names = {}
     for item in items.value:
         text = _text(item)
         if not re.fullmatch(r"[A-Za-z_]\w*\.\w+(:\d+)?", text):
             raise ConfigError(f"{text!r} is not 'app.migration' or 'app.migration:N' (N = operation number)", item.where)
-        names.append(text)
-    return tuple(names)
+        names[text] = item.where
+    return names
 
 
 # -- environments: checked at load, built when chosen ------------------------------

@@ -9,7 +9,8 @@ decision or that cannot be carried, and kept ones that fail on the new history
 """
 from __future__ import annotations
 
-from djreset.bridge import data_migrations, graphs, history
+from djreset import state
+from djreset.bridge import data_migrations, graphs, history, triage
 from djreset.errors import Refused, StepFailed
 from djreset.registry import step
 from djreset.run import Run, failing_carries
@@ -57,7 +58,11 @@ def _reset_problems(run: Run) -> tuple[list[str], list[data_migrations.SpecialOp
     return problems, operations
 
 
-@step("check", changes_schema=False, read_only=True)
+def check_decisions(run: Run, call: object) -> None:
+    triage.refuse_unknown_decisions(run.django.loader(), run.apps, run.project.data_migrations, state.reset_apps(run.project))
+
+
+@step("check", changes_schema=False, read_only=True, check_call=check_decisions)
 def check(run: Run) -> None:
     """Refuse a keep-the-database reset that would lose something (runs in plan too)."""
     try:

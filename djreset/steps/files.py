@@ -5,12 +5,16 @@ import shutil
 from pathlib import Path
 
 from djreset import state
-from djreset.bridge import data_migrations, graphs, replacing, writer
+from djreset.bridge import data_migrations, graphs, replacing, triage, writer
 from djreset.bridge.packages import migration_files, migration_names
 from djreset.errors import Refused
 from djreset.registry import step
 from djreset.run import Run
 from djreset.safety import faults
+
+
+def check_decisions(run: Run, call: object) -> None:
+    triage.refuse_unknown_decisions(run.django.loader(), run.apps, run.project.data_migrations, state.reset_apps(run.project))
 
 
 def check_reset(run: Run) -> graphs.ResetGraph:
@@ -58,7 +62,7 @@ def _replaced_files(package_dir: Path, split: replacing.Split | None) -> list[Pa
     return [path for path in files if path.name.split(".")[0] not in split.kept]
 
 
-@step("clean-files", destructive=True, precheck=check_reset, changes_schema=False, replaces_files=True)
+@step("clean-files", destructive=True, precheck=check_reset, check_call=check_decisions, changes_schema=False, replaces_files=True)
 def clean_files(run: Run) -> None:
     """Delete the listed apps' migration files (keeps __init__.py and sub-packages; a partial reset keeps its recent ones)."""
     packages = {label: run.django.migrations_package(label) for label in run.apps}
