@@ -15,7 +15,7 @@ from typing import Iterator
 
 import pytest
 
-from conftest import ENGINES, IGNORE, REPO, Target, _server_target
+from conftest import ENGINES, IGNORE, REPO, Target, _server_target, run_djreset
 
 DRIFT = REPO / "tests" / "projects" / "drift"
 ITEM = "stock_item"
@@ -194,3 +194,14 @@ def test_verify_accept_entries_are_checked_when_reset_yaml_loads(tmp_path: Path)
     result = target.djreset("verify", "--env", "keep")
     assert result.code == 2, result.text
     assert "reset.yaml:10: verify.accept[0]: unknown aspect 'identiti' (did you mean 'identity'?)" in result.err
+
+
+def test_plan_s_last_verify_claims_only_what_it_checked(shop: Path) -> None:
+    """Review finding 13: after a dry clean-files it printed "history consistent ... verify: ok" about the old files."""
+    result = run_djreset("plan", "--env", "keep", cwd=shop)
+    assert result.code == 0, result.text
+    first, last = result.out.split("[2/6] verify")[1].split("[3/6]")[0], result.out.split("[6/6] verify")[1].split("summary")[0]
+    assert "verify: ok" in first and "history consistent" in first  # before clean-files: the files on disk are checked
+    assert "verify: ok" not in last and "history consistent" not in last, last
+    assert "checked the live schema against the predicted new migrations only" in last, last
+    assert "makemigrations --check are checked on the new files when the reset runs" in last, last
