@@ -106,8 +106,8 @@ CASES = [
          "catalog.0099_nope names no migration: catalog has no migration '0099_nope' on disk", 16),
     Case("data_migrations naming no operation", VALID + "data_migrations:\n  keep:\n    - catalog.0003_seed_categories:99\n",
          "catalog.0003_seed_categories:99: catalog.0003_seed_categories has 1 operation(s)", 15),
-    Case("data_migrations naming an app not listed", VALID + "data_migrations: {keep: [catalog.0003_seed_categories, auth.0001_initial]}\n",
-         "auth.0001_initial names no migration: auth is not one of the listed apps", 13),
+    Case("data_migrations naming no app", VALID + "data_migrations: {keep: [catalog.0003_seed_categories, auth.0001_initial, shelf.0001_initial]}\n",
+         "shelf.0001_initial names no migration: no installed app 'shelf' has migrations", 13),
     Case("not UTF-8", VALID.encode() + b"# caf\xe9\n", "not UTF-8 text", None),
     Case("config file missing", VALID, "config file not found", None, args=("reset", "--config", "missing.yaml", "--yes")),
     # -- issue 12: each of these was a traceback, a hang, exit 1, or accepted --------------------------

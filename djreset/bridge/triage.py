@@ -118,25 +118,25 @@ def _sql(sql: Any) -> tuple[str, str]:
 def refuse_unknown_decisions(
     loader: "MigrationLoader", labels: Iterable[str], policy: "DataMigrationPolicy", reset_apps: dict[str, dict[str, list[str]]]
 ) -> None:
-    """A decision naming no migration of the listed apps, or an operation its
-    migration does not have, is a typo that would be ignored: bad input (exit 2).
+    """A decision naming no migration on disk, or an operation its migration
+    does not have, is a typo that would be ignored: bad input (exit 2).
 
     Names a reset replaced (reset-history.json, the new migrations' replaces)
-    still count: reset.yaml keeps its decisions after a reset."""
-    labels = set(labels)
+    still count: reset.yaml keeps its decisions after a reset.  So do the
+    migrations of apps not listed now (a reset of some apps keeps the others' decisions)."""
     operations = find(loader, labels)
     known = {op.origin for op in operations} | {op.key for op in operations}  # carried ones keep their first name
     known |= {f"{app}.{name}" for app, entry in reset_apps.items() for name in entry.get("replaced", [])}
-    known |= {f"{app}.{name}" for (label, _), migration in loader.disk_migrations.items() if label in labels
-              for app, name in migration.replaces or ()}
+    known |= {f"{app}.{name}" for migration in loader.disk_migrations.values() for app, name in migration.replaces or ()}
+    with_migrations = {app for app, _ in loader.disk_migrations}
     for entry in (*policy.keep, *policy.drop):
         name, _, number = entry.partition(":")
         app, _, migration_name = name.partition(".")
-        migration = loader.disk_migrations.get((app, migration_name)) if app in labels else None
+        migration = loader.disk_migrations.get((app, migration_name))
         if entry in known or (migration is None and name in known):
             continue  # a migration gone with a reset: its operations cannot be counted any more
         if migration is None:
-            why = f"{app} is not one of the listed apps" if app not in labels else f"{app} has no migration {migration_name!r} on disk"
+            why = f"{app} has no migration {migration_name!r} on disk" if app in with_migrations else f"no installed app {app!r} has migrations"
             raise ConfigError(f"{entry} names no migration: {why}", policy.where.get(entry))
         if number and not 1 <= int(number) <= len(migration.operations):
             raise ConfigError(f"{entry}: {name} has {len(migration.operations)} operation(s), numbered from 1", policy.where.get(entry))

@@ -1,7 +1,7 @@
 """The journal: a reset that was cut short is never forgotten.
 
-``.djreset/journal.json`` records each run with destructive steps, from its
-first change: its backup, the migration folders as they were, each database
+``.djreset/journal.json`` records each run that changes files or databases
+(destructive or not), from its first change: its backup, the migration folders as they were, each database
 change before it is made (see :class:`~djreset.actions.Change`), each
 completed step, and how it ended.  A run killed outright leaves it
 "running"; whether it still runs is the project lock's answer (a live run
