@@ -78,6 +78,8 @@ def test_case2_keep_recipe_keeps_schema_and_data(target: Target, env: str) -> No
     others_after = [row for row in after["history"] if row[0] not in APPS]
     assert others_after == others_before  # admin's rows survive the custom user model's reset
     assert_fresh_database_matches(target, after, APPS, SEEDED["shop"])
+    if env == "keep-classic":  # the kept seed ran here before (as its origin): recorded, not run again
+        assert "as applied on default (it ran here as catalog.0003_seed_categories)" in result.out, result.out
 
 
 def test_plan_changes_nothing(target: Target) -> None:

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from djreset import state
-from djreset.bridge import rollout
+from djreset.bridge import data_migrations, rollout
 from djreset.bridge.graphs import conflicts
 from djreset.errors import Refused, StepFailed
 
@@ -397,6 +397,19 @@ def _missing_column(introspection: Any, cursor: Any, model: Any, field_name: str
 
 
 # -- migrate --fake-initial, made safe ------------------------------------------------------
+
+
+def carried_into(bridge: "DjangoBridge", alias: str, initials: Iterable["Migration"]) -> list["Migration"]:
+    """The unapplied carried data migrations of apps whose new initial migration was
+    soft-applied here: this database ran their origins already (only forgotten rows)."""
+    apps = {migration.app_label for migration in initials}
+    executor = bridge.executor(alias)
+    plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    return [
+        migration
+        for migration, backwards in plan
+        if not backwards and migration.app_label in apps and getattr(migration, data_migrations.CARRIED, None)
+    ]
 
 
 def soft_applied_initials(bridge: "DjangoBridge", alias: str, labels: Iterable[str]) -> list["Migration"]:

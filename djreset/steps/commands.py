@@ -170,14 +170,20 @@ def migrate(run: Run) -> None:
 
 
 def _record_soft_applied_initials(run: Run, alias: str) -> None:
-    """Record the listed apps' new initial migrations whose tables exist."""
+    """Record the listed apps' new initial migrations whose tables exist, and their carried data migrations."""
     if run.dry:
         run.actions.do(f"record on {alias} the new initial migrations whose tables exist")
         return
-    for migration in history.soft_applied_initials(run.django, alias, run.apps):
+    initials = history.soft_applied_initials(run.django, alias, run.apps)
+    for migration in initials:
         key = (migration.app_label, migration.name)
         also = f" and the {len(migration.replaces)} it replaces" if migration.replaces else ""
         run.actions.do(f"record {key[0]}.{key[1]}{also} as applied on {alias} (its tables exist)",
+                       lambda m=migration: history.record_applied(run.django, alias, m))
+    # A carried data migration already ran here as its origin: running it again would add its rows twice.
+    for migration in history.carried_into(run.django, alias, initials):
+        run.actions.do(f"record {migration.app_label}.{migration.name} as applied on {alias} (it ran here as "
+                       f"{getattr(migration, data_migrations.CARRIED)})",
                        lambda m=migration: history.record_applied(run.django, alias, m))
 
 
