@@ -207,10 +207,28 @@ def test_the_projects_own_squashes_are_old_history(engine: str, tmp_path: Path) 
         name = tag(target.project)
         assert migration_files(target.project, "catalog") == [f"0001_{name}.py", "__init__.py"]
         new = (target.project / "catalog" / "migrations" / f"0001_{name}.py").read_text()
-        assert ("replaces = [('catalog', '0001_initial'), ('catalog', '0002_item_price'), "
-                "('catalog', '0001_squashed_0002_item_price'), ('catalog', '0003_item_code')]") in new
+        # The squash itself is replaced by none: a teammate's database that ran what it replaces counts.
+        assert "replaces = [('catalog', '0001_initial'), ('catalog', '0002_item_price'), ('catalog', '0003_item_code')]" in new
         assert ["reports", "0001_initial"] in after["history"]
         assert "default: consistent; migrate --check passes" in out
+
+
+def test_a_teammate_who_never_recorded_the_squash_deploys_with_plain_migrate(tmp_path: Path) -> None:
+    """Their database ran the originals (Django recorded those) but no migrate since the squash
+    arrived: the new migrations count as applied there, and the gift card is not seeded twice."""
+    from test_deploy import ship
+
+    with prepared("sqlite", SQUASHED, "squashed.settings", ("seed",), tmp_path / "reset") as target:
+        with prepared("sqlite", SQUASHED, "squashed.settings", ("seed",), tmp_path / "teammate") as teammate:
+            with sqlite3.connect(teammate.project / "db.sqlite3") as db:
+                db.execute("DELETE FROM django_migrations WHERE name LIKE '%squashed%'")
+            before = teammate.introspect()
+            reset_keep(target, ("catalog", "orders"))
+            ship(target.project, teammate, ("catalog", "orders"))
+            migrated = teammate.manage("migrate")
+            assert "No migrations to apply" in migrated.stdout, migrated.stdout
+            assert teammate.introspect()["rows"] == before["rows"]
+            teammate.manage("migrate", "--check")
 
 
 def test_a_squash_applied_but_not_recorded_is_refused_before_anything_changes(tmp_path: Path) -> None:

@@ -187,13 +187,16 @@ class Carry:
     keep: tuple[int, ...]  # indexes (1-based) of the kept operations
     run_first: bool  # only extension-like operations: run before the initial migration
     dependencies: tuple[tuple[str, str, str | None], ...]  # (app, name, swappable setting)
+    squashed: tuple[tuple[str, str], ...] = ()  # carried out of a squash: the migrations it replaces
 
     def to_json(self) -> dict[str, Any]:
-        return {**self.__dict__, "keep": list(self.keep), "dependencies": [list(d) for d in self.dependencies]}
+        return {**self.__dict__, "keep": list(self.keep), "dependencies": [list(d) for d in self.dependencies],
+                "squashed": [list(k) for k in self.squashed]}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "Carry":
-        return cls(**{**data, "keep": tuple(data["keep"]), "dependencies": tuple(tuple(d) for d in data["dependencies"])})
+        return cls(**{**data, "keep": tuple(data["keep"]), "dependencies": tuple(tuple(d) for d in data["dependencies"]),
+                      "squashed": tuple(tuple(k) for k in data.get("squashed", ()))})
 
 
 def plan_carries(loader: "MigrationLoader", operations: list[SpecialOperation], policy: "DataMigrationPolicy") -> list[Carry]:
@@ -216,6 +219,7 @@ def plan_carries(loader: "MigrationLoader", operations: list[SpecialOperation], 
                 keep=tuple(op.index for op in ops),
                 run_first=run_first,
                 dependencies=_seen_dependencies(loader, (app, name), set(kept), direct_only=run_first),
+                squashed=tuple(tuple(key) for key in loader.disk_migrations[(app, name)].replaces or ()),
             )
         )
     return carries
@@ -282,8 +286,10 @@ class Placement:
 
     @property
     def replaces(self) -> tuple[tuple[str, str], ...]:
-        """A carried migration replaces the one it is carried out of: a deployed database never runs it again."""
-        return ((self.carry.app, self.carry.migration),)
+        """A carried migration replaces the one it is carried out of: a deployed database never runs it again.
+        Out of a squash, it replaces what the squash replaced: every database that ran the squash recorded
+        those, while the squash's own row waits for a migrate run after it arrived."""
+        return self.carry.squashed or ((self.carry.app, self.carry.migration),)
 
 
 def place(carries: Iterable[Carry], new_names: dict[str, list[str]], tag: str = "") -> list[Placement]:

@@ -86,7 +86,7 @@ def predict(bridge: "DjangoBridge", labels: Iterable[str], carries: Iterable["da
     new, outside = _new_migrations_once(bridge, loader, labels, splits, tag)
     names = {label: [migration.name for migration in migrations] for label, migrations in new.items()}
     placements = data_migrations.place(carries, names, tag) if carries else []
-    problems += replacing.assign(new, {placement.replaces[0] for placement in placements}, splits)
+    problems += replacing.assign(new, {(placement.carry.app, placement.carry.migration) for placement in placements}, splits)
     repoint = replacing.repoint_map(splits, _last_new(names, placements))
     carried = _carried(loader, placements)
     reset = ResetGraph(new, _broken(loader, splits, new, carried), carried, outside, splits=splits,

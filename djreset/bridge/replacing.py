@@ -63,6 +63,9 @@ class Split:
 
     replaced: tuple[str, ...]
     kept: tuple[str, ...] = ()
+    # The project's own squashes no new migration replaces (no other app names them): a database that ran
+    # what a squash replaced has not always recorded the squash itself.
+    unreplaced: tuple[str, ...] = ()
 
 
 def app_history(loader: "MigrationLoader", label: str) -> list[str]:
@@ -80,6 +83,7 @@ def split(loader: "MigrationLoader", labels: Iterable[str], partial: "PartialRes
     """Per listed app, what the reset replaces and keeps; and why that cannot be (one line each)."""
     splits: dict[str, Split] = {}
     problems: list[str] = []
+    named_outside = _named_outside(loader, labels)
     for label in labels:
         history = app_history(loader, label)
         cut = partial.cutoff.get(label)
@@ -92,22 +96,35 @@ def split(loader: "MigrationLoader", labels: Iterable[str], partial: "PartialRes
             replaced = history[: max(len(history) - partial.keep_recent, 0)]
         kept = [name for name in history if name not in replaced]
         replaced = with_squashed(loader, label, replaced)
+        unreplaced = [name for name in replaced if getattr(loader.disk_migrations.get((label, name)), "replaces", None)
+                      and (label, name) not in named_outside]
         if kept and not replaced:
             problems.append(f"{label}: keep_recent {partial.keep_recent} keeps all {len(history)} of its migrations, so nothing "
                             f"of it would be reset: lower keep_recent, or name a cutoff for {label}")
-        splits[label] = Split(tuple(replaced), tuple(kept))
+        splits[label] = Split(tuple(replaced), tuple(kept), tuple(unreplaced))
     return splits, problems + _kept_too_early(loader, splits)
+
+
+def _named_outside(loader: "MigrationLoader", labels: Iterable[str]) -> set[Key]:
+    """Migrations that apps outside ``labels`` depend on or run before."""
+    labels = set(labels)
+    return {
+        tuple(key)
+        for (app, _), migration in loader.disk_migrations.items()
+        if app not in labels
+        for key in [*migration.dependencies, *migration.run_before]
+    }
 
 
 def with_squashed(loader: "MigrationLoader", label: str, replaced: list[str]) -> list[str]:
     """The replaced names with the project's own squashes filled in.
 
     While a squash keeps ``replaces``, the graph holds either the squash or the
-    migrations it replaces (whichever Django can use), and a migrated database
-    has recorded both.  The new migrations replace both, the originals right
-    before their squash (the last name stays a graph node, a partial reset's
-    cutoff), so other apps' dependencies on either are remapped and a database
-    that ran the squash counts as having the new migrations."""
+    migrations it replaces (whichever Django can use); every database that ran
+    the squash recorded the originals.  They go right before their squash (the
+    last name stays a graph node, a partial reset's cutoff); which names the
+    new migrations' ``replaces`` lists take is :func:`assign`'s business
+    (``Split.unreplaced``)."""
     names = list(replaced)
     for name in replaced:
         squash = loader.disk_migrations.get((label, name))
@@ -161,7 +178,7 @@ def assign(new: Mapping[str, list["Migration"]], carried_origins: set[Key], spli
     """
     problems = []
     for label, made in new.items():
-        left = [name for name in splits[label].replaced if (label, name) not in carried_origins]
+        left = [name for name in splits[label].replaced if (label, name) not in carried_origins and name not in splits[label].unreplaced]
         if not made or not left:  # nothing to replace: an app that had no migrations
             continue
         if len(left) < len(made):
