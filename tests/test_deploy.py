@@ -444,17 +444,22 @@ def test_reset_history_records_what_a_squash_replaced(tmp_path: Path) -> None:
         assert record["apps"]["catalog"]["replaced"] == ["0001_initial", "0001_squashed_0002_item_price", "0002_item_price", "0003_item_code"]
 
 
-def test_retire_never_reads_another_environments_database_in_place_of_the_settings_ones(shop: Path) -> None:
-    """An environment without `database` uses the Django settings' databases; a run of another environment
-    has replaced them in its process, so retire there cannot read it: it says where to run instead."""
+def test_retire_reads_an_environment_without_database_through_the_settings_own_databases(shop: Path) -> None:
+    """An environment without `database` uses the Django settings' databases; a run of another
+    environment replaced them in its process, yet retire there still reads them (as status does)."""
     target = Target("sqlite", shop)
-    reset(target)
+    shutil.copy(shop / "db.sqlite3", shop / "keep.sqlite3")
     config = shop / "reset.yaml"
-    config.write_text(config.read_text() + "  from-settings:\n    steps: [retire]\n")
-    files, database = project_files(target), target.introspect()
+    keep = "  keep:                       # Case 2"
+    text = config.read_text()
+    at = text.index(keep)
+    text = text[:at] + text[at:].replace("name: db.sqlite3}", "name: keep.sqlite3}", 1)
+    config.write_text(text + "  from-settings:\n    steps: [retire]\n")
+    assert target.djreset("reset", "--env", "keep", "--yes").code == 0
+    files = project_files(target)
     refused = target.djreset("retire", "--env", "keep", "--yes")
     assert refused.code == 1, refused.text
-    assert ("from-settings (?): cannot be read (its databases are the Django settings' ones, which this run replaced: "
-            "run it with --env from-settings)") in refused.err
-    assert project_files(target) == files and target.introspect() == database
-    assert_retires(target, env="from-settings")
+    assert "from-settings (default): accounts: old history applied: it has not recorded the new migrations" in refused.err
+    assert project_files(target) == files
+    status = target.djreset("status")
+    assert "from-settings (default): accounts: old history applied: it has not recorded the new migrations" in status.out

@@ -159,6 +159,7 @@ class DjangoBridge:
             ) from None
         # The database reset.yaml names wins over the one in settings, before
         # anything opens a connection.
+        self._settings_databases = copy.deepcopy(settings.DATABASES)
         for alias, entry in self._databases.items():
             settings.DATABASES[alias] = entry
         try:
@@ -190,6 +191,7 @@ class DjangoBridge:
                 f"but reset.yaml names {self.project.settings!r}: make them the same",
                 self.project.settings_where,
             )
+        self._settings_databases = copy.deepcopy(settings.DATABASES)
         for alias, entry in self._databases.items():
             settings.DATABASES[alias] = entry
         if self._databases and "settings" in vars(connections):  # Django has read DATABASES already
@@ -231,9 +233,9 @@ class DjangoBridge:
         return settings
 
     @property
-    def replaces_settings_databases(self) -> bool:
-        """reset.yaml's databases took the place of the settings' ones in this process."""
-        return bool(self._databases)
+    def settings_databases(self) -> dict[str, Any]:
+        """The settings' own DATABASES, as they were before reset.yaml's took their place in this process."""
+        return getattr(self, "_settings_databases", None) or self.settings.DATABASES
 
     def aliases(self) -> list[str]:
         """The aliases a reset acts on: those reset.yaml names, else all of settings."""

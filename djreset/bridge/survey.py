@@ -127,12 +127,8 @@ def targets(bridge: "DjangoBridge", project: "Project", names: Iterable[str]) ->
         try:
             env = project.environment(name)
             pairs = [(alias, engines.for_spec(spec)) for alias, spec in env.databases.items()]
-            if not pairs and bridge.replaces_settings_databases:  # the settings' own entries are gone from this process
-                found[(name, "?")] = Database([name], "?", "-", unreachable=(
-                    f"its databases are the Django settings' ones, which this run replaced: run it with --env {name}"))
-                continue
-            if not pairs:
-                pairs = [(alias, engines.for_django(alias, dict(entry))) for alias, entry in bridge.settings.DATABASES.items()]
+            if not pairs:  # the settings' own databases, also where this run's reset.yaml ones replaced them
+                pairs = [(alias, engines.for_django(alias, dict(entry))) for alias, entry in bridge.settings_databases.items()]
         except DjresetError as exc:
             found[(name, "?")] = Database([name], "?", "-", unreachable=mask(str(exc)))
             continue
