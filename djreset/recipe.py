@@ -112,7 +112,7 @@ def plan(run: Run, calls: Sequence[StepCall]) -> list[StepResult]:
     """The recipe's steps, numbered, with the automatic backup put in where it is needed."""
     results = [StepResult(call, number) for number, call in enumerate(calls, 1)]
     if needs_backup(run, calls):
-        first = next(index for index, result in enumerate(results) if result.call.changes_project)
+        first = next(index for index, result in enumerate(results) if _backed_up(result.call))
         results.insert(first, StepResult(automatic_backup(run, calls), None))
     return results
 
@@ -132,9 +132,14 @@ def needs_backup(run: Run, calls: Sequence[StepCall]) -> bool:
         spec = registry.get(call.name)
         if spec.saves_backup and (call.options.get("database") or not wants_dump):
             return False
-        if call.changes_project:
+        if _backed_up(call):
             return run.project.backups_enabled or spec.restores
     return False
+
+
+def _backed_up(call: StepCall) -> bool:
+    """A step the automatic backup goes before: one that changes what existed before the run."""
+    return call.changes_project and not registry.get(call.name).creates_only
 
 
 def automatic_backup(run: Run, calls: Sequence[StepCall]) -> StepCall:

@@ -51,6 +51,9 @@ class StepSpec:
     # Only reads (check, verify, measure): no journal, no backup, no rollback.
     # Any other step changes the project, destructive or not (makemigrations, migrate...).
     read_only: bool = False
+    # Changes only what did not exist before it (create-db): the journal alone undoes it, so no
+    # backup goes in before it (one would hold nothing, and become the latest backup restore takes).
+    creates_only: bool = False
 
     def defaults(self) -> dict[str, Any]:
         return {name: option.default for name, option in self.options.items()}

@@ -116,7 +116,7 @@ def test_create_db_refuses_to_overwrite(shop: Path) -> None:
     result = run_djreset("create-db", "--env", "dev", "--yes", cwd=shop)
     assert result.code == 1
     assert "already exists: run drop-db first" in result.err
-    # The project as it was; create-db changes a database, so it is backed up first (in .djreset/).
+    # The project as it was (create-db needs no backup: it only makes what was not there; its lock and journal are in .djreset/).
     assert {k: v for k, v in tree_snapshot(shop).items() if not k.startswith(".djreset/")} == before
 
 

@@ -56,7 +56,7 @@ def drop_db(run: Run, if_exists: bool, force: bool) -> None:
         run.state.dropped.setdefault(alias, facts)
 
 
-@step("create-db", options={"if_not_exists": Option(bool, False, "an existing database is fine")})
+@step("create-db", creates_only=True, options={"if_not_exists": Option(bool, False, "an existing database is fine")})
 def create_db(run: Run, if_not_exists: bool) -> None:
     """Create the environment's database, empty (with the owner, encoding and extensions it had)."""
     for alias in run.aliases:
