@@ -112,7 +112,7 @@ def plan(run: Run, calls: Sequence[StepCall]) -> list[StepResult]:
     """The recipe's steps, numbered, with the automatic backup put in where it is needed."""
     results = [StepResult(call, number) for number, call in enumerate(calls, 1)]
     if needs_backup(run, calls):
-        first = next(index for index, result in enumerate(results) if _backed_up(result.call))
+        first = next(index for index, result in enumerate(results) if result.call.changes_project)
         results.insert(first, StepResult(automatic_backup(run, calls), None))
     return results
 
@@ -125,20 +125,21 @@ def needs_backup(run: Run, calls: Sequence[StepCall]) -> bool:
     does not stand in for the dump a later drop or migrate needs.  A restore
     always backs up what it replaces, whatever reset.yaml says: it is the one
     way back from a restore of the wrong backup."""
-    if run.dry:
-        return False
+    if run.dry or not any(_backed_up(call) for call in calls):
+        return False  # only creates what was not there (a lone create-db): the journal undoes it
     wants_dump = bool(automatic_backup(run, calls).options["database"])
     for call in calls:
         spec = registry.get(call.name)
         if spec.saves_backup and (call.options.get("database") or not wants_dump):
             return False
-        if _backed_up(call):
+        if call.changes_project:
             return run.project.backups_enabled or spec.restores
     return False
 
 
 def _backed_up(call: StepCall) -> bool:
-    """A step the automatic backup goes before: one that changes what existed before the run."""
+    """A step that changes what existed before the run (a recipe with one gets the automatic backup,
+    before its first changing step, creates-only ones included: a rollback must undo those too)."""
     return call.changes_project and not registry.get(call.name).creates_only
 
 

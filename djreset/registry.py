@@ -51,8 +51,8 @@ class StepSpec:
     # Only reads (check, verify, measure): no journal, no backup, no rollback.
     # Any other step changes the project, destructive or not (makemigrations, migrate...).
     read_only: bool = False
-    # Changes only what did not exist before it (create-db): the journal alone undoes it, so no
-    # backup goes in before it (one would hold nothing, and become the latest backup restore takes).
+    # Changes only what did not exist before it (create-db): alone, it gets no backup (the journal
+    # undoes it; a backup of nothing would become the latest one restore takes).
     creates_only: bool = False
 
     def defaults(self) -> dict[str, Any]:

@@ -120,6 +120,20 @@ def test_create_db_refuses_to_overwrite(shop: Path) -> None:
     assert {k: v for k, v in tree_snapshot(shop).items() if not k.startswith(".djreset/")} == before
 
 
+def test_a_failed_recipe_that_starts_with_create_db_drops_what_it_created(shop: Path) -> None:
+    """A lone create-db takes no backup (nothing to save); in a recipe, the backup still comes before it."""
+    config = shop / "reset.yaml"
+    config.write_text(config.read_text() + "  ensure:\n    database: {engine: sqlite, name: new.sqlite3}\n"
+                      "    steps: [{create-db: {if_not_exists: true}}, migrate, {manage: loaddata nothere.json}]\n")
+    failed = run_djreset("reset", "--env", "ensure", "--yes", cwd=shop)
+    assert failed.code == 1, failed.text
+    assert "rolled back: put back database default dropped (it did not exist before)" in failed.out, failed.text
+    assert not (shop / "new.sqlite3").exists()
+    backups = sorted((shop / ".djreset" / "backups").iterdir())
+    assert run_djreset("create-db", "--env", "ensure", "--yes", cwd=shop).code == 0
+    assert sorted((shop / ".djreset" / "backups").iterdir()) == backups
+
+
 def test_manage_and_run_steps_alone(shop: Path) -> None:
     out = step(shop, "manage", "--env", "dev", "--command", "seed_demo")
     assert "demo data already present" in out

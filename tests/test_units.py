@@ -348,6 +348,8 @@ def test_only_what_a_reset_wrote_is_a_reset_not_the_projects_own_squashes() -> N
 
     squash, reset = SimpleNamespace(replaces=[("shop", "0001_initial"), ("shop", "0002_qty")]), SimpleNamespace(replaces=[("shop", "0003_x")])
     loader = SimpleNamespace(disk_migrations={("shop", "0001_squashed_0002_qty"): squash, ("shop", "0004_reset_20261129"): reset})
+    later = SimpleNamespace(replaces=[("shop", "0004_reset_20261129"), ("shop", "0005_y")])  # the team squashed after a reset
+    loader.disk_migrations[("shop", "0001_squashed_0005_reset_20261129_y")] = later
     found = from_files(loader)
     assert (found["shop"].new, found["shop"].old) == ({"0004_reset_20261129"}, {"0003_x"})
 

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 Key = tuple[str, str]
 # The names a reset writes (replacing.reset_tag): 0001_reset_20261125, 0002_reset_20261125_2_seed...
-RESET_NAME = re.compile(r"_reset_[0-9]{8}(_[0-9]+)?(_|$)")
+RESET_NAME = re.compile(r"^[0-9]+_reset_[0-9]{8}(_[0-9]+)?(_|$)")  # not a later squash of them: 0001_squashed_0002_reset_...
 
 
 class Standing(Enum):
