@@ -178,7 +178,8 @@ def history_problems(bridge: "DjangoBridge", alias: str) -> list[str]:
 
 def unrecorded_squashes(bridge: "DjangoBridge", alias: str, labels: Iterable[str]) -> list[str]:
     """Squashes Django counts as applied (all they replace is) that have no row yet:
-    the reset's new migrations replace them too, so they must be recorded first."""
+    a reset starts from a history as ``migrate`` leaves it (and a new migration
+    replaces a squash another app names), so they are recorded first."""
     labels = list(labels)
     rows = recorded_names(bridge, alias, labels)
     loader = bridge.loader()
@@ -399,21 +400,10 @@ def _missing_column(introspection: Any, cursor: Any, model: Any, field_name: str
 # -- migrate --fake-initial, made safe ------------------------------------------------------
 
 
-def carried_into(bridge: "DjangoBridge", alias: str, initials: Iterable["Migration"]) -> list["Migration"]:
-    """The unapplied carried data migrations of apps whose new initial migration was
-    soft-applied here: this database ran their origins already (only forgotten rows)."""
-    apps = {migration.app_label for migration in initials}
-    executor = bridge.executor(alias)
-    plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
-    return [
-        migration
-        for migration, backwards in plan
-        if not backwards and migration.app_label in apps and getattr(migration, data_migrations.CARRIED, None)
-    ]
-
-
-def soft_applied_initials(bridge: "DjangoBridge", alias: str, labels: Iterable[str]) -> list["Migration"]:
-    """The listed apps' unapplied migrations whose tables exist.
+def soft_applied_initials(bridge: "DjangoBridge", alias: str, labels: Iterable[str]) -> tuple[list["Migration"], list["Migration"]]:
+    """The listed apps' unapplied migrations whose tables exist; and the unapplied
+    carried data migrations of those apps (this database ran their origins already:
+    only their rows were forgotten), from one migration plan.
 
     Django's own test (``MigrationExecutor.detect_soft_applied``, the one
     ``migrate --fake-initial`` uses), without the history consistency check
@@ -421,12 +411,11 @@ def soft_applied_initials(bridge: "DjangoBridge", alias: str, labels: Iterable[s
     """
     labels = set(labels)
     executor = bridge.executor(alias)
-    plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
-    return [
-        migration
-        for migration, backwards in plan
-        if not backwards and migration.app_label in labels and executor.detect_soft_applied(None, migration)[0]
-    ]
+    forwards = [migration for migration, backwards in executor.migration_plan(executor.loader.graph.leaf_nodes()) if not backwards]
+    initials = [migration for migration in forwards if migration.app_label in labels and executor.detect_soft_applied(None, migration)[0]]
+    apps = {migration.app_label for migration in initials}
+    carried = [migration for migration in forwards if migration.app_label in apps and getattr(migration, data_migrations.CARRIED, None)]
+    return initials, carried
 
 
 def record_applied(bridge: "DjangoBridge", alias: str, migration: "Migration") -> None:

@@ -105,15 +105,22 @@ def split(loader: "MigrationLoader", labels: Iterable[str], partial: "PartialRes
     return splits, problems + _kept_too_early(loader, splits)
 
 
+def references(loader: "MigrationLoader", outside: Iterable[str] | None = None) -> list[tuple[Key, "Migration", Key, str]]:
+    """What each migration on disk names (of apps not in ``outside``, when given):
+    (its key, the migration, the key it names, "dependencies" or "run_before")."""
+    skip = set(outside or ())
+    return [
+        (key, migration, tuple(target), where)
+        for key, migration in sorted(loader.disk_migrations.items())
+        if key[0] not in skip
+        for where, targets in (("dependencies", migration.dependencies), ("run_before", migration.run_before))
+        for target in targets
+    ]
+
+
 def _named_outside(loader: "MigrationLoader", labels: Iterable[str]) -> set[Key]:
     """Migrations that apps outside ``labels`` depend on or run before."""
-    labels = set(labels)
-    return {
-        tuple(key)
-        for (app, _), migration in loader.disk_migrations.items()
-        if app not in labels
-        for key in [*migration.dependencies, *migration.run_before]
-    }
+    return {target for _, _, target, _ in references(loader, labels)}
 
 
 def with_squashed(loader: "MigrationLoader", label: str, replaced: list[str]) -> list[str]:
@@ -314,19 +321,12 @@ def replaced_by(loader: "MigrationLoader", labels: Iterable[str]) -> dict[Key, K
 def stale_references(loader: "MigrationLoader", old: Mapping[Key, Key]) -> list[str]:
     """Migrations (of apps not reset) that still name a replaced migration: once
     ``replaces`` is gone Django cannot load them.  One line each, with the edit."""
-    lines = []
-    for key, migration in sorted(loader.disk_migrations.items()):
-        named = [(tuple(dep), "dependencies") for dep in migration.dependencies]
-        named += [(tuple(child), "run_before") for child in migration.run_before]
-        for target, where in named:
-            if target in old:
-                path = Path(sys.modules[type(migration).__module__].__file__)
-                new = old[target]
-                lines.append(
-                    f"{path}: {key[0]}.{key[1]} names {target!r} in {where}, which the reset replaced: "
-                    f"change it to {new!r}"
-                )
-    return lines
+    return [
+        f"{Path(sys.modules[type(migration).__module__].__file__)}: {key[0]}.{key[1]} names {target!r} in {where}, "
+        f"which the reset replaced: change it to {old[target]!r}"
+        for key, migration, target, where in references(loader)
+        if target in old
+    ]
 
 
 def retired_files(loader: "MigrationLoader", labels: Iterable[str]) -> list[tuple[Path, str]]:

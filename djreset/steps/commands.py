@@ -174,14 +174,14 @@ def _record_soft_applied_initials(run: Run, alias: str) -> None:
     if run.dry:
         run.actions.do(f"record on {alias} the new initial migrations whose tables exist")
         return
-    initials = history.soft_applied_initials(run.django, alias, run.apps)
+    initials, carried = history.soft_applied_initials(run.django, alias, run.apps)
     for migration in initials:
         key = (migration.app_label, migration.name)
         also = f" and the {len(migration.replaces)} it replaces" if migration.replaces else ""
         run.actions.do(f"record {key[0]}.{key[1]}{also} as applied on {alias} (its tables exist)",
                        lambda m=migration: history.record_applied(run.django, alias, m))
     # A carried data migration already ran here as its origin: running it again would add its rows twice.
-    for migration in history.carried_into(run.django, alias, initials):
+    for migration in carried:
         run.actions.do(f"record {migration.app_label}.{migration.name} as applied on {alias} (it ran here as "
                        f"{getattr(migration, data_migrations.CARRIED)})",
                        lambda m=migration: history.record_applied(run.django, alias, m))

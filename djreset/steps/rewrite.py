@@ -116,9 +116,7 @@ def check_swap(run: Run) -> None:
     old = _replaced_ahead(run)
     named = [
         f"{app}.{name} names {target[0]}.{target[1]}, which the reset replaces"
-        for (app, name), migration in sorted(run.django.loader().disk_migrations.items())
-        if app not in run.apps
-        for target in map(tuple, [*migration.dependencies, *migration.run_before])
+        for (app, name), _, target, _ in replacing.references(run.django.loader(), run.apps)
         if target in old
     ]
     if named:
