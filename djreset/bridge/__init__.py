@@ -118,6 +118,7 @@ class DjangoBridge:
     ):
         self.project = project
         self._databases = dict(databases or {})
+        self._settings_databases: dict[str, Any] | None = None  # the settings' own, before reset.yaml's replaced them
         # alias → statements run on each new Django connection to it (bounded lock waits).
         self._session_sql = session_sql
         self._ready = False
@@ -235,7 +236,7 @@ class DjangoBridge:
     @property
     def settings_databases(self) -> dict[str, Any]:
         """The settings' own DATABASES, as they were before reset.yaml's took their place in this process."""
-        return getattr(self, "_settings_databases", None) or self.settings.DATABASES
+        return self._settings_databases or self.settings.DATABASES
 
     def aliases(self) -> list[str]:
         """The aliases a reset acts on: those reset.yaml names, else all of settings."""
