@@ -112,6 +112,10 @@ class Run:
 
     def relative(self, path: Path) -> str:
         """A path as the user thinks of it: relative to the project root when inside it."""
+        # resolve() only when the path as given is not plainly inside: it costs a
+        # system call per path component, and a reset names thousands of files.
+        if path.is_absolute() and ".." not in path.parts and path.is_relative_to(self.project.root):
+            return str(path.relative_to(self.project.root))
         try:
             return str(path.resolve().relative_to(self.project.root))
         except ValueError:

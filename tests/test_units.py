@@ -489,3 +489,31 @@ def test_a_survey_tells_what_is_safe_and_what_retire_waits_for() -> None:
     staging.retired = keep.retired = frozenset({"shop"})
     assert not staging.safe and keep.safe and "run the deploy recipe first: check-applied, backup, rewrite-history, verify" in staging.problems()[0]
     assert staging.state() == "NOT SAFE: old history applied, files retired (run the deploy recipe)"
+
+
+def test_project_state_is_djangos_make_state_without_the_quadratic_plan() -> None:
+    """Same migrations, same order, same models, for the leaves and for a node's
+    state before it runs (at_end=False), over a graph with two apps and a cross dependency."""
+    from django.db import migrations, models
+    from django.db.migrations.graph import MigrationGraph
+
+    from djreset.bridge.graphs import project_state
+
+    graph = MigrationGraph()
+    chains = {"a": ["0001", "0002", "0003"], "b": ["0001", "0002"]}
+    for app, names in chains.items():
+        for number, name in enumerate(names):
+            migration = migrations.Migration(name, app)
+            migration.operations = (
+                [migrations.CreateModel("Thing", [("id", models.AutoField(primary_key=True))])] if number == 0
+                else [migrations.AddField("thing", f"f{name}", models.IntegerField(default=0))]
+            )
+            graph.add_node((app, name), migration)
+            if number:
+                graph.add_dependency(migration, (app, name), (app, names[number - 1]))
+    graph.add_dependency(None, ("b", "0002"), ("a", "0002"))
+    for nodes, at_end in ((graph.leaf_nodes(), True), ([("b", "0002")], False), ([("a", "0002"), ("b", "0001")], True)):
+        ours, django = project_state(graph, nodes, at_end=at_end), graph.make_state(nodes=list(nodes), at_end=at_end)
+        assert ours.models.keys() == django.models.keys()
+        assert {key: list(model.fields) for key, model in ours.models.items()} == {key: list(model.fields) for key, model in django.models.items()}
+    assert list(project_state(graph, [("b", "0002")], at_end=False).models[("a", "thing")].fields) == ["id", "f0002"]

@@ -30,6 +30,27 @@ if TYPE_CHECKING:
 Key = tuple[str, str]
 
 
+def project_state(
+    graph: "MigrationGraph", nodes: Iterable[Key], *, at_end: bool = True, real_apps: Iterable[str] | None = None
+) -> "ProjectState":
+    """``graph.make_state(nodes, at_end, real_apps)``: the same migrations mutating
+    the state in the same order.  Django's plan tests membership in a list, which is
+    quadratic in the graph (1.6 s for 40 apps of 100 migrations; a set makes it 0.07 s)."""
+    from django.db.migrations.state import ProjectState
+
+    nodes = list(nodes)
+    if not nodes:
+        return ProjectState()
+    targets, seen = set(nodes), set()
+    state = ProjectState(real_apps=real_apps)
+    for node in nodes:
+        for key in graph.forwards_plan(node):
+            if key not in seen and (at_end or key not in targets):
+                seen.add(key)
+                state = graph.nodes[key].mutate_state(state, preserve=False)
+    return state
+
+
 @dataclass
 class ResetGraph:
     """The listed apps' migrations as they will be after the reset."""
@@ -225,7 +246,7 @@ def _state_at_cutoffs(loader: "MigrationLoader", cuts: list[Key]) -> "ProjectSta
     from django.db.migrations.state import ProjectState
 
     today = ProjectState.from_apps(apps)
-    at_cut = loader.graph.make_state(nodes=cuts, at_end=True, real_apps=loader.unmigrated_apps)
+    at_cut = project_state(loader.graph, cuts, real_apps=loader.unmigrated_apps)
     cut_apps = {label for label, _ in cuts}
     models = {key: model for key, model in today.models.items() if key[0] not in cut_apps}
     models.update({key: model for key, model in at_cut.models.items() if key[0] in cut_apps})
@@ -242,7 +263,7 @@ def autodetect(
     from django.db.migrations.questioner import NonInteractiveMigrationQuestioner
     from django.db.migrations.state import ProjectState
 
-    from_state = graph.make_state(nodes=graph.leaf_nodes(), at_end=True, real_apps=loader.unmigrated_apps)
+    from_state = project_state(graph, graph.leaf_nodes(), real_apps=loader.unmigrated_apps)
     autodetector = MigrationAutodetector(
         from_state,
         target or ProjectState.from_apps(apps),
@@ -347,7 +368,7 @@ def _state_at(bridge: "DjangoBridge", graph: "MigrationGraph | None", migration:
     key = (migration.app_label, migration.name)
     if graph is None or key not in graph.nodes:
         return ProjectState.from_apps(apps)
-    return graph.make_state(nodes=key, at_end=False, real_apps=bridge.loader().unmigrated_apps)
+    return project_state(graph, [key], at_end=False, real_apps=bridge.loader().unmigrated_apps)
 
 
 def _apply(bridge: "DjangoBridge", alias: str, graph: "MigrationGraph | None", migration: "Migration") -> None:

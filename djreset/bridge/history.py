@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from djreset import state
 from djreset.bridge import data_migrations, rollout
-from djreset.bridge.graphs import conflicts
+from djreset.bridge.graphs import conflicts, project_state
 from djreset.errors import Refused, StepFailed
 
 if TYPE_CHECKING:
@@ -202,7 +202,9 @@ def pending_model_changes(bridge: "DjangoBridge") -> list[str]:
     from django.db.migrations.state import ProjectState
 
     autodetector = MigrationAutodetector(
-        loader.project_state(), ProjectState.from_apps(apps), NonInteractiveMigrationQuestioner(dry_run=True)
+        project_state(loader.graph, loader.graph.leaf_nodes(), real_apps=loader.unmigrated_apps),
+        ProjectState.from_apps(apps),
+        NonInteractiveMigrationQuestioner(dry_run=True),
     )
     changes = autodetector.changes(graph=loader.graph)
     found = [f"{app}: {op.describe()}" for app, migrations in sorted(changes.items()) for m in migrations for op in m.operations]

@@ -138,9 +138,10 @@ def with_squashed(loader: "MigrationLoader", label: str, replaced: list[str]) ->
         for app, original in getattr(squash, "replaces", None) or ():
             if app == label and original not in names:
                 names.insert(names.index(name), original)
-    for (app, name), migration in sorted(loader.disk_migrations.items()):
-        inside = [original for owner, original in migration.replaces or () if owner == label]
-        if app == label and name not in names and inside and set(inside) <= set(names):
+    squashes = sorted((name, migration) for (app, name), migration in loader.disk_migrations.items() if app == label and migration.replaces)
+    for name, migration in squashes:
+        inside = [original for owner, original in migration.replaces if owner == label]
+        if name not in names and inside and set(inside) <= set(names):
             names.insert(names.index(inside[0]), name)  # a squash the graph set aside (partly applied)
     return names
 
