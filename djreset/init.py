@@ -13,7 +13,7 @@ import os
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from djreset import config as configuration
 from djreset import engines
@@ -95,8 +95,15 @@ def draft(root: Path, settings: str) -> Draft:
 def decide(loader: "MigrationLoader", operations: list[data_migrations.SpecialOperation]) -> list[Decision]:
     """A decision per migration when all its operations agree, else per operation."""
     per_migration: dict[str, list[tuple[data_migrations.SpecialOperation, str, str]]] = {}
-    for op in operations:
-        verdict, reason = triage.suggest(loader.disk_migrations[(op.app, op.migration)].operations[op.index - 1])
+    suggested = {op: triage.suggest(_operation(loader, op)) for op in operations}
+    seeds = {
+        (op.app, op.migration): triage.models_used(_operation(loader, op))
+        for op, (verdict, reason) in suggested.items() if verdict == "keep" and "creates rows" in reason
+    }
+    for op, (verdict, reason) in suggested.items():
+        seed = _seed_before(loader, op, seeds) if reason == triage.ONLY_CHANGES else None
+        if seed:
+            verdict, reason = "keep", f"changes rows that the kept {seed[0]}.{seed[1]} creates: a fresh database needs the change too"
         per_migration.setdefault(op.origin, []).append((op, verdict, f"{op.kind}: {reason}"))
     decisions = []
     for origin, found in per_migration.items():
@@ -106,6 +113,26 @@ def decide(loader: "MigrationLoader", operations: list[data_migrations.SpecialOp
         else:
             decisions += [Decision(op.key, verdict, reason) for op, verdict, reason in found]
     return decisions
+
+
+def _operation(loader: "MigrationLoader", op: data_migrations.SpecialOperation) -> Any:
+    return loader.disk_migrations[(op.app, op.migration)].operations[op.index - 1]
+
+
+def _seed_before(
+    loader: "MigrationLoader", op: data_migrations.SpecialOperation, seeds: dict[tuple[str, str], set[str] | None]
+) -> tuple[str, str] | None:
+    """The last kept row-creating migration this one runs after and may touch the
+    rows of (the same models, or either cannot be told): on a fresh database those
+    rows exist when it runs, so what it updates or deletes is there."""
+    key = (op.app, op.migration)
+    if key not in loader.graph.nodes:
+        return None
+    touches = triage.models_used(_operation(loader, op))
+    for node in reversed(loader.graph.forwards_plan(key)[:-1]):
+        if node in seeds and (touches is None or seeds[node] is None or touches & seeds[node]):
+            return node
+    return None
 
 
 def _has_history(bridge: DjangoBridge, labels: list[str]) -> bool:
@@ -139,9 +166,9 @@ def trial(config_path: Path, drafted: Draft) -> tuple[Draft, str | None]:
         kept = graphs.kept_migrations(run.django, run.apps)
         _, carries = data_migrations.decided(loader, run.apps, project.data_migrations, project.root, kept)
         reset = graphs.predict(run.django, run.apps, carries)
-        if not reset.carried or reset.refusals():
+        if not (reset.carried or reset.inlined) or reset.refusals():
             return drafted, None
-        failures = failing_carries(run, reset, carries)
+        failures = failing_carries(run, reset)
     except Exception as exc:  # no scratch database here (no CREATEDB...): check will try
         return drafted, f"could not try the kept data migrations on a scratch database ({type(exc).__name__}: {exc}); `djreset check` will"
     finally:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 from djreset import engines, state
 from djreset.actions import Actions
-from djreset.bridge import DjangoBridge, graphs
+from djreset.bridge import DjangoBridge, data_migrations, graphs
 from djreset.ui import Output
 
 if TYPE_CHECKING:
@@ -134,7 +134,9 @@ class Run:
         self.remove_abandoned_scratch()
         live = self.engine(alias)
         tag = secrets.token_hex(8)
-        scratch = live.scratch(tag)
+        # Extensions the listed apps' migrations create are theirs to create: ready-made,
+        # one carried to the wrong place would go unseen (a fresh database lacks it).
+        scratch = live.scratch(tag, leave_out=data_migrations.extensions_created(self.django.loader(), self.apps))
         quiet = Actions(Output(io.StringIO()), dry=False)  # scratch work is not the user's business
         entry = {"tag": tag, "server": live.server_key(), "name": scratch.spec.name, "env": self.env.name}
         with state.scratch_claim(self.project, entry) as created:
@@ -161,14 +163,16 @@ class Run:
             forget()
 
 
-def failing_carries(run: Run, reset: "ResetGraph", carries: list["Carry"]) -> dict[str, str]:
+def failing_carries(run: Run, reset: "ResetGraph") -> dict[str, str]:
     """Every kept data migration, run on a scratch database of each alias built as
     the reset will build it: origin → the error of each one that fails."""
-    origins = {(migration.app_label, migration.name): carry.origin for (migration, _), carry in zip(reset.carried, carries, strict=False)}
+    origins = {(migration.app_label, migration.name): carry.origin for (migration, _), carry in zip(reset.carried, reset.carries, strict=True)}
+    for key, moved_in in reset.inlined.items():
+        origins[key] = ", ".join(sorted(set(moved_in.values())))
     failures: dict[str, str] = {}
     graph = graphs.after_reset_graph(run.django, run.apps, reset)
     for alias in run.aliases:
         with run.scratch_database(alias) as scratch:
-            for migration, error in graphs.try_carried(run.django, scratch, reset.carried, graph):
+            for migration, error in graphs.try_carried(run.django, scratch, graphs.carried_in_memory(reset), graph):
                 failures.setdefault(origins[(migration.app_label, migration.name)], f"{error} (on {alias})")
     return failures

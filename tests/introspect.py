@@ -25,10 +25,19 @@ django.setup()
 from django.db import connection  # noqa: E402
 
 
+def field_type(cursor, description):
+    """Django's name for a column type; an extension's type (hstore) by its name, as its id differs per database."""
+    try:
+        return connection.introspection.get_field_type(description.type_code, description)
+    except KeyError:
+        cursor.execute("SELECT typname FROM pg_type WHERE oid = %s", [description.type_code])
+        return cursor.fetchone()[0]
+
+
 def table_schema(cursor, table):
     intro = connection.introspection
     columns = [
-        {"name": c.name, "type": intro.get_field_type(c.type_code, c), "null": bool(c.null_ok)}
+        {"name": c.name, "type": field_type(cursor, c), "null": bool(c.null_ok)}
         for c in intro.get_table_description(cursor, table)
     ]
     constraints = []

@@ -20,8 +20,8 @@ from conftest import ENGINES, REPO, Target, migration_files, prepared, tree_snap
 from test_keep import assert_kept, project_files, tag
 
 PROJECTS = REPO / "tests" / "projects"
-INVENTORY, EXPRINDEX, COLLATION, GUARDED, SQUASHED = (
-    PROJECTS / name for name in ("inventory", "exprindex", "collation", "guarded", "squashed")
+INVENTORY, EXPRINDEX, COLLATION, GUARDED, SQUASHED, EXTENSIONS = (
+    PROJECTS / name for name in ("inventory", "exprindex", "collation", "guarded", "squashed", "extensions")
 )
 
 
@@ -124,6 +124,24 @@ def test_an_icu_collation_of_one_app_used_by_three_apps(tmp_path: Path) -> None:
         assert f"run_before = [('core', '0001_{name}'), ('dcim', '0001_{name}'), ('ipam', '0001_{name}')]" in carried
         names = [row for row in target.introspect()["rows"]["dcim_device"]]
         assert len(names) == 3
+
+
+def test_extensions_that_migrations_make_come_before_what_uses_them(tmp_path: Path) -> None:
+    """HStoreExtension() before the CreateModel of 0001_initial, which an unlisted app depends
+    on, goes first into shop's first new migration (so that app still gets the table); the
+    RunSQL making pg_trgm runs before it.  The scratch database gets neither ready-made."""
+    with prepared("postgresql", EXTENSIONS, "extensions.settings", ("seed",), tmp_path) as target:
+        reset_keep(target, ("shop",))
+        name = tag(target.project)
+        assert migration_files(target.project, "shop") == [f"0001_{name}.py", f"0002_{name}_trigram.py", f"0003_{name}_seed_items.py", "__init__.py"]
+        first = (target.project / "shop" / "migrations" / f"0001_{name}.py").read_text()
+        assert "djreset_inlined_from = {1: 'shop.0001_initial'}" in first
+        assert first.index("HStoreExtension(") < first.index("CreateModel(")
+        assert "('shop', '0001_initial')" in first[first.index("replaces"):first.index("dependencies")]
+        trigram = (target.project / "shop" / "migrations" / f"0002_{name}_trigram.py").read_text()
+        assert f"run_before = [('shop', '0001_{name}')]" in trigram
+        again = target.djreset("verify", "--env", "keep")  # the files on disk: the moved operation counts as kept
+        assert again.code == 0, again.text
 
 
 @pytest.mark.parametrize("engine", ENGINES)

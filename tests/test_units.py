@@ -517,3 +517,59 @@ def test_project_state_is_djangos_make_state_without_the_quadratic_plan() -> Non
         assert ours.models.keys() == django.models.keys()
         assert {key: list(model.fields) for key, model in ours.models.items()} == {key: list(model.fields) for key, model in django.models.items()}
     assert list(project_state(graph, [("b", "0002")], at_end=False).models[("a", "thing")].fields) == ["id", "f0002"]
+
+
+def seeds_categories(apps, schema_editor):
+    Category = apps.get_model("shop", "Category")
+    Category.objects.bulk_create([Category(name="Misc"), Category(name="Books")])
+
+
+def renames_categories(apps, schema_editor):
+    apps.get_model("shop", "Category").objects.filter(name="Misc").update(name="Other")
+
+
+def prunes_orders(apps, schema_editor):
+    apps.get_model("shop", "Order").objects.filter(total=0).delete()
+
+
+def test_init_keeps_what_changes_rows_a_kept_seed_creates() -> None:
+    """A fresh database gets the seeded rows, so an update of those rows must run
+    there too; an update of other models' rows still has nothing to do."""
+    from django.db import migrations
+    from django.db.migrations.graph import MigrationGraph
+
+    from djreset.bridge.data_migrations import SpecialOperation
+    from djreset.init import decide
+
+    graph, disk, ops = MigrationGraph(), {}, []
+    for number, code in enumerate((seeds_categories, renames_categories, prunes_orders), 1):
+        name = f"000{number}_{code.__name__}"
+        migration = migrations.Migration(name, "shop")
+        migration.operations = [migrations.RunPython(code)]
+        disk[("shop", name)] = migration
+        graph.add_node(("shop", name), migration)
+        if number > 1:
+            graph.add_dependency(migration, ("shop", name), ("shop", ops[-1].migration))
+        ops.append(SpecialOperation("shop", name, f"shop.{name}", 1, "RunPython", Path("x.py"), 1))
+    verdicts = {d.entry: (d.verdict, d.reason) for d in decide(SimpleNamespace(disk_migrations=disk, graph=graph), ops)}
+    assert verdicts["shop.0001_seeds_categories"][0] == "keep"
+    assert verdicts["shop.0002_renames_categories"] == ("keep", "RunPython: changes rows that the kept shop.0001_seeds_categories creates: a fresh database needs the change too")
+    assert verdicts["shop.0003_prunes_orders"][0] == "drop"
+
+
+def test_what_runs_first_and_what_the_initial_migration_already_holds() -> None:
+    from django.contrib.postgres.operations import AddIndexConcurrently, CreateCollation, HStoreExtension, ValidateConstraint
+    from django.db import migrations, models
+
+    from djreset.bridge.data_migrations import carries_state, creates_prerequisite
+    from djreset.bridge.triage import suggest
+
+    index = models.Index(fields=["name"], name="item_name")
+    assert creates_prerequisite(HStoreExtension()) and creates_prerequisite(CreateCollation("natural", provider="icu", locale="und-u-kn"))
+    assert creates_prerequisite(migrations.RunSQL("CREATE EXTENSION IF NOT EXISTS pg_trgm;"))
+    assert creates_prerequisite(migrations.RunSQL(["CREATE SCHEMA audit", "CREATE TYPE mood AS ENUM ('a', 'b')"]))
+    assert not creates_prerequisite(migrations.RunSQL("CREATE EXTENSION x; CREATE INDEX i ON t (x)"))
+    assert not creates_prerequisite(migrations.RunSQL("INSERT INTO t VALUES (1)"))
+    assert carries_state(AddIndexConcurrently("item", index)) and not creates_prerequisite(AddIndexConcurrently("item", index))
+    assert suggest(AddIndexConcurrently("item", index))[0] == "drop"
+    assert suggest(ValidateConstraint("item", "positive")) == ("drop", "validates a constraint: the new initial migration creates it valid")

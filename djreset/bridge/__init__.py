@@ -90,6 +90,12 @@ def _no_live_connection(*args: Any, **kwargs: Any) -> None:
 def _close(wrapper: "BaseDatabaseWrapper") -> None:
     """Close the connection, and the pool PostgreSQL's wrapper keeps for its alias on the class."""
     wrapper.close()
+    if wrapper.closed_in_transaction:
+        # A statement that failed in a schema editor's exit (a deferred foreign key)
+        # leaves its atomic block open: closed, nothing of it survives, and the
+        # next use connects afresh instead of failing with "the connection is closed".
+        wrapper.connection, wrapper.closed_in_transaction, wrapper.needs_rollback = None, False, False
+        wrapper.in_atomic_block, wrapper.atomic_blocks, wrapper.savepoint_ids = False, [], []
     if wrapper.alias in getattr(type(wrapper), "_connection_pools", {}):
         wrapper.close_pool()
 

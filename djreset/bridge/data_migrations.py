@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from djreset.config import DataMigrationPolicy
 
 CARRIED = "djreset_carried_from"  # class attribute marking a carried migration
+INLINED = "djreset_inlined_from"  # {position: origin} of kept operations moved into a new migration
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class SpecialOperation:
     kind: str
     file: Path
     line: int
+    prerequisite: bool = False  # creates what tables may use (extension, collation): runs before them
 
     @property
     def key(self) -> str:
@@ -100,9 +102,11 @@ def find(loader: "MigrationLoader", labels: Iterable[str], kept: Iterable[tuple[
         path = Path(sys.modules[type(migration).__module__].__file__)
         lines = _operation_lines(path) if path.suffix == ".py" else []  # parsed only when needed
         origin = getattr(migration, CARRIED, None) or f"{app}.{name}"
+        moved_in = getattr(migration, INLINED, None) or {}
         for index, kind in kinds:
             line = lines[index - 1] if index <= len(lines) else 0
-            found.append(SpecialOperation(app, name, origin, index, kind, path, line))
+            operation = migration.operations[index - 1]
+            found.append(SpecialOperation(app, name, moved_in.get(index, origin), index, kind, path, line, creates_prerequisite(operation)))
     return found
 
 
@@ -125,10 +129,60 @@ def undecided_message(operations: list[SpecialOperation], root: Path) -> str:
 
 def carries_state(operation: Any) -> bool:
     """Does ``operation`` change the migration state?  Then the new initial
-    migration already holds what it did, and carrying it would do it twice."""
+    migration already holds what it did, and carrying it would do it twice
+    (also a variant of a model, field or index operation: AddIndexConcurrently...)."""
     from django.db.migrations.operations import RunSQL, SeparateDatabaseAndState
+    from django.db.migrations.operations.fields import FieldOperation
+    from django.db.migrations.operations.models import IndexOperation, ModelOperation
 
-    return isinstance(operation, SeparateDatabaseAndState) or (isinstance(operation, RunSQL) and bool(operation.state_operations))
+    return isinstance(operation, (SeparateDatabaseAndState, FieldOperation, ModelOperation, IndexOperation)) or (
+        isinstance(operation, RunSQL) and bool(operation.state_operations)
+    )
+
+
+# What a table, column or index may use, and that uses no table: made before any.
+PREREQUISITE_SQL = re.compile(
+    r"\s*CREATE\s+(OR\s+REPLACE\s+)?(EXTENSION|COLLATION|SCHEMA|TYPE|DOMAIN|TEXT\s+SEARCH|SEQUENCE)\b", re.I
+)
+
+
+def creates_prerequisite(operation: Any) -> bool:
+    """An extension or collation (django.contrib.postgres, or RunSQL doing only
+    that): tables of any app may use it, so it runs before the first of them."""
+    from django.db.migrations.operations import RunSQL
+
+    if isinstance(operation, RunSQL) and not operation.state_operations:
+        statements = [part for text in sql_texts(operation.sql) for part in str(text).split(";") if part.strip()]
+        return bool(statements) and all(PREREQUISITE_SQL.match(statement) for statement in statements)
+    if not type(operation).__module__.startswith("django.contrib.postgres"):
+        return False
+    from django.contrib.postgres.operations import CreateCollation, CreateExtension
+
+    return isinstance(operation, (CreateExtension, CreateCollation))
+
+
+def sql_texts(sql: Any) -> list[Any]:
+    """RunSQL's sql: a string, or a list of strings and (sql, params) pairs."""
+    return [sql] if isinstance(sql, str) else [item[0] if isinstance(item, (list, tuple)) else item for item in sql]
+
+
+def extensions_created(loader: "MigrationLoader", labels: Iterable[str]) -> set[str]:
+    """PostgreSQL extensions the listed apps' old migrations create: a scratch
+    database must get them from the new migrations, not ready-made."""
+    from django.db.migrations.operations import RunSQL
+
+    labels = set(labels)
+    names: set[str] = set()
+    for (app, _), migration in loader.disk_migrations.items():
+        for operation in migration.operations if app in labels else ():
+            if isinstance(operation, RunSQL):
+                names |= {found.lower() for text in sql_texts(operation.sql) for found in EXTENSION_SQL.findall(str(text))}
+            elif type(operation).__module__.startswith("django.contrib.postgres") and type(operation).__name__.endswith("Extension"):
+                names.add(str(getattr(operation, "name", "")).lower())
+    return names - {""}
+
+
+EXTENSION_SQL = re.compile(r'CREATE\s+EXTENSION\s+(?:IF\s+NOT\s+EXISTS\s+)?"?([\w-]+)"?', re.I)
 
 
 def undecidable(loader: "MigrationLoader", operations: list[SpecialOperation], policy: "DataMigrationPolicy") -> list[SpecialOperation]:
@@ -209,7 +263,7 @@ def plan_carries(loader: "MigrationLoader", operations: list[SpecialOperation], 
             kept.setdefault((op.app, op.migration), []).append(op)
     carries = []
     for (app, name), ops in sorted(kept.items()):
-        run_first = all("postgres" in op.kind for op in ops)
+        run_first = all(op.prerequisite for op in ops)
         carries.append(
             Carry(
                 app=app,

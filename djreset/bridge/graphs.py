@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 from djreset import state
-from djreset.bridge import data_migrations, replacing
+from djreset.bridge import data_migrations, prerequisites, replacing
 from djreset.errors import StepFailed
 
 if TYPE_CHECKING:
@@ -71,6 +71,10 @@ class ResetGraph:
     kept: list["Migration"] = field(default_factory=list)
     repoint: dict[Key, Key] = field(default_factory=dict)
     tag: str = ""  # in every new migration's name: reset_20261125
+    # The kept data migrations carried as migrations of their own (the others went into a first new migration).
+    carries: tuple["data_migrations.Carry", ...] = ()
+    # First new migrations that kept extensions or collations went into: key → {position: origin}.
+    inlined: dict[Key, dict[int, str]] = field(default_factory=dict)
 
     def new_names(self) -> dict[str, list[str]]:
         return {label: [migration.name for migration in migrations] for label, migrations in self.new.items()}
@@ -96,6 +100,7 @@ def predict(bridge: "DjangoBridge", labels: Iterable[str], carries: Iterable["da
     :func:`data_migrations.place` says, a partial reset's kept migrations
     re-pointed; and the whole graph after the reset checked as ``migrate`` loads it."""
     labels, carries = set(labels), tuple(carries)
+    asked = carries
     loader = bridge.loader()
     cached = bridge.predictions.get(carries)
     if cached is not None and cached[0] is loader and cached[1] == labels:
@@ -105,17 +110,19 @@ def predict(bridge: "DjangoBridge", labels: Iterable[str], carries: Iterable["da
     problems = replacing.earlier_resets(loader, labels, ours) + problems
     tag = replacing.reset_tag(loader, labels)
     new, outside = _new_migrations_once(bridge, loader, labels, splits, tag)
+    separate, inlined = prerequisites.inline(loader, labels, new, carries)
+    carries = tuple(separate)
     names = {label: [migration.name for migration in migrations] for label, migrations in new.items()}
     placements = data_migrations.place(carries, names, tag) if carries else []
     problems += replacing.assign(new, {(placement.carry.app, placement.carry.migration) for placement in placements}, splits)
     repoint = replacing.repoint_map(splits, _last_new(names, placements))
     carried = _carried(loader, placements)
     reset = ResetGraph(new, _broken(loader, splits, new, carried), carried, outside, splits=splits,
-                       kept=replacing.repointed(loader, splits, repoint), repoint=repoint, tag=tag)
+                       kept=replacing.repointed(loader, splits, repoint), repoint=repoint, tag=tag, carries=carries, inlined=inlined)
     if not reset.broken and not problems:
         problems = graph_problems(loader, labels, reset)
     reset.problems = problems
-    bridge.predictions[carries] = (loader, labels, reset)
+    bridge.predictions[asked] = (loader, labels, reset)
     return reset
 
 
@@ -449,9 +456,19 @@ def carried_on_disk(loader: "MigrationLoader", labels: Iterable[str]) -> list[tu
     found = []
     for key in order:
         migration = loader.graph.nodes[key]
+        moved_in = prerequisites.head(migration) if key[0] in labels else None
+        if moved_in is not None:
+            found.append((moved_in, True))
         if key[0] in labels and getattr(migration, data_migrations.CARRIED, None):
             found.append((migration, bool(migration.run_before)))
     return found
+
+
+def carried_in_memory(reset: ResetGraph) -> list[tuple["Migration", bool]]:
+    """What a scratch database built for ``reset`` runs besides creating the models: the kept
+    operations moved into first new migrations (first), and the carried migrations."""
+    heads = [prerequisites.head(made[0]) for made in reset.new.values() if made]
+    return [(migration, True) for migration in heads if migration is not None] + reset.carried
 
 
 def fingerprint(carried: Iterable[tuple["Migration", bool]]) -> tuple:

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
     from djreset.config import DataMigrationPolicy
 
-from djreset.bridge.data_migrations import carries_state, find
+from djreset.bridge.data_migrations import sql_texts, carries_state, find
 from djreset.errors import ConfigError
 
 CREATES = {"create", "bulk_create", "get_or_create", "update_or_create", "create_user", "create_superuser", "loaddata"}
@@ -46,6 +46,8 @@ def suggest(operation: Any) -> tuple[str, str]:
         return "drop", "what it did is part of the new initial migration"
     if getattr(operation, "elidable", False):
         return "drop", "elidable=True: Django drops it when squashing, so may a reset"
+    if type(operation).__name__ == "ValidateConstraint":
+        return "drop", "validates a constraint: the new initial migration creates it valid"
     if type(operation).__module__.startswith("django.contrib.postgres"):
         return "keep", "creates what tables may need (extension, collation...): a fresh database needs it"
     if isinstance(operation, RunPython):
@@ -69,31 +71,55 @@ def _python(code: Callable[..., Any]) -> tuple[str, str]:
     return "keep", "could not tell what it writes: kept to be safe, review it"
 
 
-def _calls(code: Callable[..., Any]) -> tuple[set[str], bool]:
-    """Names of the methods ``code`` calls (and the module functions it calls),
-    and whether it instantiates a model it got from apps.get_model."""
+def _nodes(code: Callable[..., Any]) -> Iterable[ast.AST] | None:
+    """Every syntax node of ``code`` and of the module functions it calls, or None unreadable."""
     try:
         module = ast.parse(inspect.getsource(inspect.getmodule(code)))
         own = ast.parse(textwrap.dedent(inspect.getsource(code)))
     except (OSError, TypeError, SyntaxError):
-        return set(), False
+        return None
     functions = {node.name: node for node in module.body if isinstance(node, ast.FunctionDef)}
-    seen, todo, calls, models, made = set(), [own], set(), set(), False
+    seen, todo, found = set(), [own], []
     while todo:
         for node in ast.walk(todo.pop()):
-            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and _called(node.value) == "get_model":
-                models.update(target.id for target in node.targets if isinstance(target, ast.Name))
-            if isinstance(node, ast.Constant) and node.value == "loaddata":
-                calls.add("loaddata")
-            if not isinstance(node, ast.Call):
-                continue
+            found.append(node)
+            name = _called(node) if isinstance(node, ast.Call) else ""
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and name in functions and name not in seen:
+                seen.add(name)
+                todo.append(functions[name])
+    return found
+
+
+def _calls(code: Callable[..., Any]) -> tuple[set[str], bool]:
+    """Names of the methods ``code`` calls (and the module functions it calls),
+    and whether it instantiates a model it got from apps.get_model."""
+    calls, models, made = set(), set(), False
+    for node in _nodes(code) or ():
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and _called(node.value) == "get_model":
+            models.update(target.id for target in node.targets if isinstance(target, ast.Name))
+        if isinstance(node, ast.Constant) and node.value == "loaddata":
+            calls.add("loaddata")
+        if isinstance(node, ast.Call):
             name = _called(node)
             calls.add(name)
             made = made or (isinstance(node.func, ast.Name) and name in models)
-            if isinstance(node.func, ast.Name) and name in functions and name not in seen:
-                seen.add(name)
-                todo.append(functions[name])
     return calls, made
+
+
+def models_used(operation: Any) -> set[str] | None:
+    """"app.model" of each ``apps.get_model(...)`` a RunPython's code makes, or
+    None when that cannot be told (RunSQL, code it cannot read, names not literal)."""
+    from django.db.migrations.operations import RunPython
+
+    nodes = _nodes(operation.code) if isinstance(operation, RunPython) else None
+    found: set[str] = set()
+    for node in nodes or ():
+        if isinstance(node, ast.Call) and _called(node) == "get_model":
+            parts = [arg.value for arg in node.args if isinstance(arg, ast.Constant) and isinstance(arg.value, str)]
+            if not parts or len(parts) != len(node.args):
+                return None
+            found.add(".".join(parts).lower())
+    return found or None
 
 
 def _called(call: ast.Call) -> str:
@@ -106,7 +132,7 @@ def _sql(sql: Any) -> tuple[str, str]:
 
     if sql == RunSQL.noop:
         return "drop", "does nothing going forward"
-    texts = [sql] if isinstance(sql, str) else [item[0] if isinstance(item, (list, tuple)) else item for item in sql]
+    texts = sql_texts(sql)
     words = {match.upper() for text in texts for match in re.findall(r"(?:^|;)\s*([A-Za-z]+)", str(text))}
     if words & SQL_CREATES:
         return "keep", "creates database objects or rows: a fresh database needs them"

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
+from djreset.bridge.data_migrations import INLINED
+
 if TYPE_CHECKING:
     from django.db.migrations import Migration
 
@@ -49,8 +51,19 @@ def render(migrations: dict[str, list["Migration"]]) -> list[NewFile]:
     for label, made in migrations.items():
         for migration in made:
             writer = MigrationWriter(migration, include_header=True)
-            files.append(NewFile(label, migration.name, Path(writer.path), writer.as_string(), len(migration.operations)))
+            source = _mark_moved_in(writer.as_string(), getattr(migration, INLINED, None))
+            files.append(NewFile(label, migration.name, Path(writer.path), source, len(migration.operations)))
     return files
+
+
+def _mark_moved_in(source: str, moved_in: dict[int, str] | None) -> str:
+    """Say in the class which operations came from which old migration (Django's
+    writer knows no such attribute): reset.yaml's decisions keep naming them."""
+    if not moved_in:
+        return source
+    head = "class Migration(migrations.Migration):\n"
+    line = f"    {INLINED} = {moved_in!r}  # kept operations djreset moved here, by origin\n"
+    return source.replace(head, head + line, 1)
 
 
 def write(file: NewFile) -> None:

@@ -5,7 +5,7 @@ import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Iterable
 
 from djreset.engines import catalog
 from djreset.engines.spec import DatabaseSpec
@@ -181,9 +181,10 @@ class Engine(ABC):
         return None
 
     @abstractmethod
-    def scratch(self, tag: str) -> "Engine":
+    def scratch(self, tag: str, leave_out: Iterable[str] = ()) -> "Engine":
         """An engine for a throwaway sibling database (same server, a new name
-        with ``tag`` in it), created like the live one (charset, collation)."""
+        with ``tag`` in it), created like the live one (charset, collation;
+        its extensions but those in ``leave_out``)."""
 
     @abstractmethod
     def scratch_named(self, name: str) -> "Engine":
@@ -347,9 +348,13 @@ class ServerEngine(Engine):
             "OPTIONS": self.django_options(),
         }
 
-    def scratch(self, tag: str) -> "ServerEngine":
+    def scratch(self, tag: str, leave_out: Iterable[str] = ()) -> "ServerEngine":
+        """A scratch sibling, with the live database's extensions but those in ``leave_out``."""
         engine = self.scratch_named(scratch_name(self.spec.name, tag, self.max_name_length))
-        engine.recreate_with(self.scratch_facts())
+        facts = self.scratch_facts()
+        if "extensions" in facts:
+            facts["extensions"] = [name for name in facts["extensions"] if name.lower() not in set(leave_out)]
+        engine.recreate_with(facts)
         return engine
 
     def scratch_facts(self) -> dict[str, Any]:

@@ -8,7 +8,7 @@ import tempfile
 from contextlib import closing
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterable
 
 from djreset.actions import Change
 from djreset.engines.base import Engine, HistoryLock
@@ -137,7 +137,7 @@ class SQLiteEngine(Engine):
     def history_lock(self) -> HistoryLock:
         return HistoryLock(immediate=True)  # BEGIN IMMEDIATE: one writer at a time, the other waits
 
-    def scratch(self, tag: str) -> "SQLiteEngine":
+    def scratch(self, tag: str, leave_out: Iterable[str] = ()) -> "SQLiteEngine":
         folder = Path(tempfile.gettempdir()) / f"{SCRATCH_FOLDER}{tag}"
         return self.scratch_named(str(folder / "scratch.sqlite3"))
 

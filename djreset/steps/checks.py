@@ -50,10 +50,10 @@ def _reset_problems(run: Run) -> tuple[list[str], list[data_migrations.SpecialOp
     carries = data_migrations.plan_carries(loader, [op for op in operations if op not in stuck], policy)
     reset = graphs.predict(run.django, run.apps, carries)
     problems = reset.refusals() + _unmigrated_apps(run) + problems
-    if not reset.refusals() and reset.carried:
+    if not reset.refusals() and (reset.carried or reset.inlined):
         problems += [
             f"kept data migration {origin} fails on the new history: {error}; fix its code, or move it to data_migrations.drop"
-            for origin, error in failing_carries(run, reset, carries).items()
+            for origin, error in failing_carries(run, reset).items()
         ]
     return problems, operations
 

@@ -33,13 +33,13 @@ def _take_inventory(run: Run) -> graphs.ResetGraph:
     """Save the new migrations and the kept data migrations before the old files go (makemigrations writes them)."""
     policy = run.project.data_migrations
     kept = graphs.kept_migrations(run.django, run.apps)
-    operations, carries = data_migrations.decided(run.django.loader(), run.apps, policy, run.project.root, kept)
+    operations, _ = data_migrations.decided(run.django.loader(), run.apps, policy, run.project.root, kept)
     run.out.found("data_migrations", [op.to_json(run.project.root, data_migrations.decision(op, policy)) for op in operations])
     for op in operations:
         run.out.info(f"{data_migrations.decision(op, policy)}: {op.describe(run.project.root)}")
-    run.state.carries = carries
     # Rendered now, from the graph check and verify proved: the old graph is still whole.
     reset = check_reset(run)
+    run.state.carries = list(reset.carries)  # those not moved into a first new migration
     run.state.new_files = writer.render(reset.new)
     run.state.repointed = replacing.repointed_files(reset.kept, reset.repoint)
     run.state.tag = reset.tag
@@ -47,7 +47,7 @@ def _take_inventory(run: Run) -> graphs.ResetGraph:
         pending = {
             "tag": reset.tag,
             "new": [file.to_json() for file in run.state.new_files],
-            "carries": [carry.to_json() for carry in carries],
+            "carries": [carry.to_json() for carry in reset.carries],
             "repointed": [file.to_json() for file in run.state.repointed],
         }
         state.save_pending(run.project, pending)

@@ -42,7 +42,7 @@ def _predicted(run: Run) -> tuple[list, Any]:
     kept = graphs.kept_migrations(run.django, run.apps)
     carries = data_migrations.plan_carries(loader, data_migrations.find(loader, run.apps, kept), run.project.data_migrations)
     reset = graphs.predict(run.django, run.apps, carries)
-    return reset.carried, graphs.after_reset_graph(run.django, run.apps, reset)
+    return graphs.carried_in_memory(reset), graphs.after_reset_graph(run.django, run.apps, reset)
 
 
 def _models_are_the_files(run: Run, alias: str) -> bool:
@@ -52,7 +52,11 @@ def _models_are_the_files(run: Run, alias: str) -> bool:
     loader = run.django.loader()
     if history.pending_model_changes(run.django) or history.history_state(run.django, alias) != (None, []):
         return False
-    return all(getattr(loader.disk_migrations[(op.app, op.migration)], data_migrations.CARRIED, None) for op in data_migrations.find(loader, run.apps))
+    return all(
+        getattr(migration, data_migrations.CARRIED, None) or op.index in (getattr(migration, data_migrations.INLINED, None) or {})
+        for op in data_migrations.find(loader, run.apps)
+        for migration in [loader.disk_migrations[(op.app, op.migration)]]
+    )
 
 
 def _what_to_build(run: Run, alias: str) -> tuple[str, list | None, set | None, Any]:
