@@ -129,7 +129,8 @@ def test_an_icu_collation_of_one_app_used_by_three_apps(tmp_path: Path) -> None:
 def test_extensions_that_migrations_make_come_before_what_uses_them(tmp_path: Path) -> None:
     """HStoreExtension() before the CreateModel of 0001_initial, which an unlisted app depends
     on, goes first into shop's first new migration (so that app still gets the table); the
-    RunSQL making pg_trgm runs before it.  The scratch database gets neither ready-made."""
+    RunSQL making pg_trgm runs before it; a dependency written by hand on the unlisted app
+    making citext stays.  The scratch database gets neither ready-made."""
     with prepared("postgresql", EXTENSIONS, "extensions.settings", ("seed",), tmp_path) as target:
         reset_keep(target, ("shop",))
         name = tag(target.project)
@@ -138,6 +139,7 @@ def test_extensions_that_migrations_make_come_before_what_uses_them(tmp_path: Pa
         assert "djreset_inlined_from = {1: 'shop.0001_initial'}" in first
         assert first.index("HStoreExtension(") < first.index("CreateModel(")
         assert "('shop', '0001_initial')" in first[first.index("replaces"):first.index("dependencies")]
+        assert "('zext', '0001_citext')" in first[first.index("dependencies = ["):first.index("operations = [")]  # written by hand
         trigram = (target.project / "shop" / "migrations" / f"0002_{name}_trigram.py").read_text()
         assert f"run_before = [('shop', '0001_{name}')]" in trigram
         again = target.djreset("verify", "--env", "keep")  # the files on disk: the moved operation counts as kept

@@ -110,6 +110,7 @@ def predict(bridge: "DjangoBridge", labels: Iterable[str], carries: Iterable["da
     problems = replacing.earlier_resets(loader, labels, ours) + problems
     tag = replacing.reset_tag(loader, labels)
     new, outside = _new_migrations_once(bridge, loader, labels, splits, tag)
+    prerequisites.keep_outside_dependencies(loader, labels, new, {label: split.replaced for label, split in splits.items()})
     separate, inlined = prerequisites.inline(loader, labels, new, carries)
     carries = tuple(separate)
     names = {label: [migration.name for migration in migrations] for label, migrations in new.items()}

@@ -1,4 +1,5 @@
-"""Kept extensions and collations that go into their app's first new migration.
+"""What must run before the new migrations: kept extensions and collations, and
+the old migrations' own dependencies on apps the reset leaves alone.
 
 A kept CreateExtension or CreateCollation (or RunSQL doing only that) runs
 before the first new migration of every listed app, in a carried migration of
@@ -13,6 +14,10 @@ first, into the app's first new migration instead, which replaces the old one
 as any other does, and every other listed app's first new migration depends
 on it.  Where that would make a cycle (the app's first migration depends on
 another listed app), they stay in a migration of their own.
+
+A dependency written by hand on an unlisted app's migration (its RunSQL makes
+a table, an extension or a function the app's migrations use) is not one the
+autodetector can see: the app's first new migration keeps it.
 """
 from __future__ import annotations
 
@@ -110,3 +115,26 @@ def head(migration: "Migration") -> "Migration | None":
     found = Migration(migration.name, migration.app_label)
     found.operations = list(migration.operations[: len(moved)])
     return found
+
+
+def keep_outside_dependencies(loader: "MigrationLoader", labels: set[str], new: dict[str, list["Migration"]], replaced: dict[str, Iterable[str]]) -> None:
+    """Give each listed app's first new migration the dependencies its replaced
+    migrations had on unlisted apps (the latest per app), except one whose own
+    history runs through a listed app (after the reset that would be a cycle)."""
+    for label, made in new.items():
+        if not made:
+            continue
+        targets = {
+            tuple(dependency)
+            for name in replaced.get(label, ())
+            for dependency in getattr(loader.disk_migrations.get((label, name)), "dependencies", ())
+            if dependency[0] not in labels and dependency[0] != "__setting__" and not getattr(dependency, "setting", None)
+        }
+        usable = [target for target in targets if target in loader.graph.nodes and not _runs_through(loader, target, labels)]
+        latest = [t for t in usable if not any(t != other and t in loader.graph.forwards_plan(other) for other in usable if other[0] == t[0])]
+        first = made[0]
+        first.dependencies = [*first.dependencies, *[target for target in sorted(latest) if target not in first.dependencies]]
+
+
+def _runs_through(loader: "MigrationLoader", key: Key, labels: set[str]) -> bool:
+    return any(app in labels for app, _ in loader.graph.forwards_plan(key))
