@@ -11,14 +11,14 @@ import io
 import json
 import os
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from djreset import config as configuration
 from djreset import engines
 from djreset.bridge import DjangoBridge, data_migrations, graphs, history, triage
-from djreset.bridge.packages import own_apps
+from djreset.bridge.packages import has_migrations, own_apps
 from djreset.config import CONFIG_NAME, DataMigrationPolicy, Project
 from djreset.errors import ConfigError
 from djreset.run import Run, failing_carries
@@ -47,6 +47,7 @@ class Draft:
     password_variables: list[str]
     decisions: list[Decision]  # one per operation makemigrations cannot re-create (or per migration)
     default_env: str  # keep when the database exists (it has history to keep), else dev
+    left_out: list[str] = field(default_factory=list)  # apps with models but no migrations yet (keep refuses them)
 
 
 def find_settings(root: Path, given: str | None) -> str:
@@ -89,7 +90,11 @@ def draft(root: Path, settings: str) -> Draft:
             variables.append(variable)
         databases[alias] = block
     decisions = decide(bridge.loader(), data_migrations.find(bridge.loader(), own))
-    return Draft(settings, own, databases, variables, decisions, "keep" if _has_history(bridge, own) else "dev")
+    if not _has_history(bridge, own):
+        return Draft(settings, own, databases, variables, decisions, "dev")
+    # Keeping the database, an app with models and no migrations is refused: its tables exist unrecorded.
+    left_out = [label for label in own if not has_migrations(label)]
+    return Draft(settings, [label for label in own if label not in left_out], databases, variables, decisions, "keep", left_out)
 
 
 def decide(loader: "MigrationLoader", operations: list[data_migrations.SpecialOperation]) -> list[Decision]:
@@ -207,15 +212,17 @@ def render(draft: Draft) -> str:
     secrets = ""
     if draft.password_variables:
         secrets = "# Passwords are read from the environment: export " + ", ".join(draft.password_variables) + "\n"
-    apps = ", ".join(draft.apps)
+    apps = f"apps: [{', '.join(draft.apps)}]\n"
+    if draft.left_out:
+        names = " ".join(draft.left_out)
+        apps += f"# not listed: {', '.join(draft.left_out)} (models, no migrations): `manage.py makemigrations {names}`, migrate, then add\n"
     data = _data_migrations(draft.decisions)
     return f"""\
 # reset.yaml drafted by `djreset init`: check the apps, then try `djreset plan`.
 {secrets}project:
   root: .
   settings: {draft.settings}
-apps: [{apps}]
-default_env: {draft.default_env}
+{apps}default_env: {draft.default_env}
 {data}environments:
   dev:          # Case 1: the database may be dropped
 {database}    steps: [clean-files, drop-db, create-db, makemigrations, migrate]

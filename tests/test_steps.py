@@ -198,6 +198,34 @@ def test_init_drafts_the_projects_own_apps_and_database(shop: Path) -> None:
     assert again.code == 1 and "pass --force" in again.err
 
 
+def test_init_drafts_what_its_own_plan_accepts_whatever_the_migrations_layout(shop: Path) -> None:
+    """An app without models whose migrations MIGRATION_MODULES moves (and one whose migrations
+    live in a project folder outside it) are listed; an app with models but no migrations is
+    named in a comment, not listed: the keep recipe refuses it until it has migrations."""
+    for label, body in (("notes", ""), ("legacy", "class Old(models.Model):\n    name = models.TextField()\n"), ("ledger", "class Entry(models.Model):\n    id = models.AutoField(primary_key=True)\n    amount = models.IntegerField()\n")):
+        (shop / label).mkdir()
+        (shop / label / "__init__.py").touch()
+        (shop / label / "models.py").write_text("from django.db import models\n\n\n" + body)
+    for package, migration in (("notes/db_migrations", "operations = [migrations.RunSQL('CREATE TABLE notes_audit (id integer)', migrations.RunSQL.noop)]"),
+                               ("history/ledger", "operations = [migrations.CreateModel('Entry', [('id', models.AutoField(primary_key=True, serialize=False)), ('amount', models.IntegerField())])]")):
+        folder = shop / package
+        folder.mkdir(parents=True)
+        (folder / "__init__.py").touch()
+        (folder.parent / "__init__.py").touch()
+        (folder / "0001_initial.py").write_text(f"from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n    initial = True\n    {migration}\n")
+    settings = shop / "shop" / "settings.py"
+    settings.write_text(settings.read_text().replace('    "orders",\n', '    "orders",\n    "notes",\n    "legacy",\n    "ledger",\n')
+                        + 'MIGRATION_MODULES = {"notes": "notes.db_migrations", "ledger": "history.ledger"}\n')
+    assert manage(shop, "migrate", "-v0").returncode == 0
+    (shop / "reset.yaml").unlink()
+    assert run_djreset("init", cwd=shop).code == 0
+    draft = (shop / "reset.yaml").read_text()
+    assert "apps: [accounts, catalog, orders, notes, ledger]\n# not listed: legacy (models, no migrations)" in draft
+    planned = run_djreset("plan", "--env", "keep", cwd=shop)
+    assert planned.code == 0, planned.text
+    assert "would delete history/ledger/0001_initial.py" in planned.out
+
+
 def test_init_writes_server_passwords_as_variables(shop: Path) -> None:
     settings = shop / "shop" / "settings.py"
     settings.write_text(

@@ -139,6 +139,8 @@ def test_compare_reports_accepted_differences_apart_never_hides_them() -> None:
     diff = schema.compare(live, built, accept=["*.id identity"])
     assert [(d.key, d.aspect, entry) for d, entry in diff.accepted] == [("a.id", "identity", "*.id identity"), ("b.id", "identity", "*.id identity")]
     assert [str(error) for error in diff.errors] == ["table b: column id: type is bigint live, integer by the migrations"]
+    everything_of_b = schema.compare(live, built, accept=["*.id identity", "b"])
+    assert not everything_of_b.errors and ("b.id", "type", "b") in [(d.key, d.aspect, entry) for d, entry in everything_of_b.accepted]
 
 
 def test_catalog_normal_form_ignores_quoting_case_and_spacing_only() -> None:

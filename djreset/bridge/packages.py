@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.machinery
+import importlib.util
 import os
 import pkgutil
 import site
@@ -96,8 +97,6 @@ def find_package(config: "AppConfig", root: Path, where: Where | None) -> Migrat
     if problem:
         moved = " (moved by MIGRATION_MODULES)" if explicit else ""
         raise ConfigError(f"the migrations of {label!r}{moved} are not the project's own: {problem}", where)
-    if explicit and Path(config.path).resolve() not in directory.parents:
-        raise ConfigError(f"MIGRATION_MODULES moves the migrations of {label!r} to {directory}, outside the app; djreset will not touch them", where)
     return MigrationsPackage(label, directory)
 
 
@@ -131,7 +130,17 @@ def own_apps(root: Path) -> list[str]:
     own = []
     for config in apps.get_app_configs():
         if why_not_owned(Path(config.path), root) is None:
-            has_models = any(True for _ in config.get_models())
-            if has_models or (Path(config.path) / "migrations").is_dir():
+            if any(True for _ in config.get_models()) or has_migrations(config.label):
                 own.append(config.label)
     return own
+
+
+def has_migrations(label: str) -> bool:
+    """Does the app have a migrations package, where Django looks (MIGRATION_MODULES too)?"""
+    from django.db.migrations.loader import MigrationLoader
+
+    module_name, _ = MigrationLoader.migrations_module(label)
+    try:
+        return module_name is not None and importlib.util.find_spec(module_name) is not None
+    except (ImportError, ValueError):
+        return False

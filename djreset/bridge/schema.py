@@ -42,7 +42,9 @@ class Difference:
     def matches(self, accepted: str) -> bool:
         """``accepted`` is ``TABLE[.NAME] [ASPECT]``, shell wildcards allowed (``*.id identity``)."""
         pattern, _, aspect = accepted.strip().partition(" ")
-        return fnmatchcase(self.key, pattern) and aspect.strip() in ("", self.aspect)
+        # A bare TABLE covers the table and every column, constraint and index of it.
+        where = fnmatchcase(self.key, pattern) or ("." not in pattern and fnmatchcase(self.table, pattern))
+        return where and aspect.strip() in ("", self.aspect)
 
 
 @dataclass
