@@ -186,7 +186,12 @@ def graph_problems(loader: "MigrationLoader", labels: set[str], reset: ResetGrap
     try:
         after = after_reset_loader(loader, labels, reset)
     except (NodeNotFoundError, CircularDependencyError, ValueError) as exc:
-        return [f"the migration graph after the reset would not load: {type(exc).__name__}: {exc}"]
+        problem = f"the migration graph after the reset would not load: {type(exc).__name__}: {exc}"
+        # Django names the cycle's migrations "app.name, ...": an unlisted app in it is the usual fix.
+        unlisted = sorted({node.split(".")[0] for node in str(exc).split(", ")} - labels) if isinstance(exc, CircularDependencyError) else []
+        if unlisted and all(label in loader.migrated_apps for label in unlisted):
+            problem += f" (add {', '.join(unlisted)} to apps: its migrations and the listed apps' depend on each other)"
+        return [problem]
     found = conflicts(after)
     return [f"after the reset: {found}"] if found else []
 
