@@ -130,10 +130,13 @@ def test_extensions_that_migrations_make_come_before_what_uses_them(tmp_path: Pa
     """HStoreExtension() before the CreateModel of 0001_initial, which an unlisted app depends
     on, goes first into shop's first new migration (so that app still gets the table); the
     RunSQL making pg_trgm runs before it; a dependency written by hand on the unlisted app
-    making citext stays.  The scratch database gets neither ready-made."""
+    making citext stays; the RunSQL of a model-less app making a table an unmanaged model maps
+    keeps its run_before.  The scratch database gets no extension ready-made."""
     with prepared("postgresql", EXTENSIONS, "extensions.settings", ("seed",), tmp_path) as target:
-        reset_keep(target, ("shop",))
+        reset_keep(target, ("shop", "legacy"))
         name = tag(target.project)
+        rates = (target.project / "legacy" / "migrations" / f"0001_{name}_rates.py").read_text()
+        assert f"run_before = [('shop', '0001_{name}')]" in rates  # its origin's, on shop's new first migration
         assert migration_files(target.project, "shop") == [f"0001_{name}.py", f"0002_{name}_trigram.py", f"0003_{name}_seed_items.py", "__init__.py"]
         first = (target.project / "shop" / "migrations" / f"0001_{name}.py").read_text()
         assert "djreset_inlined_from = {1: 'shop.0001_initial'}" in first

@@ -242,15 +242,17 @@ class Carry:
     run_first: bool  # only extension-like operations: run before the initial migration
     dependencies: tuple[tuple[str, str, str | None], ...]  # (app, name, swappable setting)
     squashed: tuple[tuple[str, str], ...] = ()  # carried out of a squash: the migrations it replaces
+    run_before: tuple[tuple[str, str], ...] = ()  # its origin's run_before (old names) that it keeps
 
     def to_json(self) -> dict[str, Any]:
         return {**self.__dict__, "keep": list(self.keep), "dependencies": [list(d) for d in self.dependencies],
-                "squashed": [list(k) for k in self.squashed]}
+                "squashed": [list(k) for k in self.squashed], "run_before": [list(k) for k in self.run_before]}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "Carry":
         return cls(**{**data, "keep": tuple(data["keep"]), "dependencies": tuple(tuple(d) for d in data["dependencies"]),
-                      "squashed": tuple(tuple(k) for k in data.get("squashed", ()))})
+                      "squashed": tuple(tuple(k) for k in data.get("squashed", ())),
+                      "run_before": tuple(tuple(k) for k in data.get("run_before", ()))})
 
 
 def plan_carries(loader: "MigrationLoader", operations: list[SpecialOperation], policy: "DataMigrationPolicy") -> list[Carry]:
@@ -274,6 +276,7 @@ def plan_carries(loader: "MigrationLoader", operations: list[SpecialOperation], 
                 run_first=run_first,
                 dependencies=_seen_dependencies(loader, (app, name), set(kept), direct_only=run_first),
                 squashed=tuple(tuple(key) for key in loader.disk_migrations[(app, name)].replaces or ()),
+                run_before=tuple(tuple(key) for key in loader.disk_migrations[(app, name)].run_before),
             )
         )
     return carries
@@ -370,7 +373,13 @@ def place(carries: Iterable[Carry], new_names: dict[str, list[str]], tag: str = 
         own = previous.get(chain_key) or (made[-1] if made and not carry.run_first else None)
         others = _outside_dependencies(carry, new_names, carried_as)
         dependencies = ([Dependency(carry.app, own)] if own else []) + others
-        run_before = tuple((label, made[0]) for label, made in sorted(new_names.items()) if made) if carry.run_first else ()
+        if carry.run_first:
+            run_before = tuple((label, made[0]) for label, made in sorted(new_names.items()) if made)
+        else:  # its origin's, a listed app's migration standing for the app's first new one (it replaces it, or follows it)
+            run_before = tuple(dict.fromkeys(
+                (app, new_names[app][0]) if app in new_names else (app, name)
+                for app, name in carry.run_before if app not in new_names or new_names[app]
+            ))
         placements.append(Placement(carry, names[carry.origin], tuple(dict.fromkeys(dependencies)), run_before))
         previous[chain_key] = names[carry.origin]
     return placements
@@ -417,41 +426,42 @@ def render(placement: Placement) -> str:
     """The carried migration's source: the old module, with only the kept
     operations and new dependencies (helpers, imports and comments kept)."""
     carry = placement.carry
-    dependencies = [dependency.source() for dependency in placement.dependencies]
-    run_before = [repr(key) for key in placement.run_before]
-    replaces = [repr(key) for key in placement.replaces]
-    tree = ast.parse(carry.source)
-    cls = _migration_class(tree)
-    lines = carry.source.splitlines(keepends=True)
+    cls = _migration_class(ast.parse(carry.source))
     offsets = [0]
-    for line in lines:
+    for line in carry.source.splitlines(keepends=True):
         offsets.append(offsets[-1] + len(line))
-
-    def span(node: ast.AST) -> tuple[int, int]:
-        return offsets[node.lineno - 1] + node.col_offset, offsets[node.end_lineno - 1] + node.end_col_offset
-
-    edits: list[tuple[int, int, str]] = []
     indent = " " * cls.body[0].col_offset
+    header = _carried_header(placement, indent)
+    edits: list[tuple[int, int, str]] = []
+    operations_at = offsets[cls.body[0].lineno - 1] + cls.body[0].col_offset
     for statement in cls.body:
-        if not isinstance(statement, ast.Assign) or len(statement.targets) != 1:
-            continue
-        name = getattr(statement.targets[0], "id", None)
-        start, end = span(statement)
+        name = getattr(statement.targets[0], "id", None) if isinstance(statement, ast.Assign) and len(statement.targets) == 1 else None
+        start, end = offsets[statement.lineno - 1] + statement.col_offset, offsets[statement.end_lineno - 1] + statement.end_col_offset
         if name == "dependencies":
-            text = f"replaces = [{', '.join(replaces)}]\n{indent}"
-            text += "dependencies = [\n" + "".join(f"{indent}    {d},\n" for d in dependencies) + f"{indent}]"
-            if run_before:
-                text += f"\n{indent}run_before = [" + ", ".join(run_before) + "]"
-            if not re.search(rf"^\s*{CARRIED}\s*=", carry.source, re.M):
-                text = f"{CARRIED} = {carry.origin!r}  # carried over by djreset\n{indent}" + text
-            edits.append((start, end, text))
+            edits.append((start, end, header))
+            header = ""
         elif name == "operations":
-            elements = statement.value.elts
-            kept = [ast.get_source_segment(carry.source, elements[i - 1]) for i in carry.keep]
-            edits.append((start, end, "operations = [\n" + "".join(f"{indent}    {k},\n" for k in kept) + f"{indent}]"))
+            kept = [ast.get_source_segment(carry.source, statement.value.elts[i - 1]) for i in carry.keep]
+            operations = "operations = [\n" + "".join(f"{indent}    {k},\n" for k in kept) + f"{indent}]"
+            edits.append((start, end, operations))
+            operations_at = start
         elif name in ("replaces", "initial", "run_before"):
-            edits.append((start, end, ""))
+            edits.append((offsets[statement.lineno - 1], offsets[statement.end_lineno], ""))  # the whole lines
+    if header:  # the origin had no dependencies: the header goes before its operations
+        edits.append((operations_at, operations_at, header + f"\n\n{indent}"))
     source = carry.source
     for start, end, text in sorted(edits, reverse=True):
         source = source[:start] + text + source[end:]
     return source
+
+
+def _carried_header(placement: Placement, indent: str) -> str:
+    """Where the carried migration comes from, what it replaces, and its place in the graph."""
+    carry = placement.carry
+    text = f"replaces = [{', '.join(repr(key) for key in placement.replaces)}]\n{indent}"
+    text += "dependencies = [\n" + "".join(f"{indent}    {d.source()},\n" for d in placement.dependencies) + f"{indent}]"
+    if placement.run_before:
+        text += f"\n{indent}run_before = [" + ", ".join(repr(key) for key in placement.run_before) + "]"
+    if not re.search(rf"^\s*{CARRIED}\s*=", carry.source, re.M):
+        text = f"{CARRIED} = {carry.origin!r}  # carried over by djreset\n{indent}" + text
+    return text

@@ -111,13 +111,13 @@ def predict(bridge: "DjangoBridge", labels: Iterable[str], carries: Iterable["da
     tag = replacing.reset_tag(loader, labels)
     new, outside = _new_migrations_once(bridge, loader, labels, splits, tag)
     prerequisites.keep_outside_dependencies(loader, labels, new, {label: split.replaced for label, split in splits.items()})
-    separate, inlined = prerequisites.inline(loader, labels, new, carries)
+    separate, inlined = prerequisites.inline(loader, labels, new, prerequisites.keep_run_before(new, carries))
     carries = tuple(separate)
     names = {label: [migration.name for migration in migrations] for label, migrations in new.items()}
     placements = data_migrations.place(carries, names, tag) if carries else []
     problems += replacing.assign(new, {(placement.carry.app, placement.carry.migration) for placement in placements}, splits)
     repoint = replacing.repoint_map(splits, _last_new(names, placements))
-    carried = _carried(loader, placements)
+    carried = _carried(loader, placements, labels)
     reset = ResetGraph(new, _broken(loader, splits, new, carried), carried, outside, splits=splits,
                        kept=replacing.repointed(loader, splits, repoint), repoint=repoint, tag=tag, carries=carries, inlined=inlined)
     if not reset.broken and not problems:
@@ -305,7 +305,7 @@ def _broken(
     return broken
 
 
-def _carried(loader: "MigrationLoader", placements: list["data_migrations.Placement"]) -> list[tuple["Migration", bool]]:
+def _carried(loader: "MigrationLoader", placements: list["data_migrations.Placement"], labels: set[str]) -> list[tuple["Migration", bool]]:
     """The carried migrations, in memory, with the kept operations only."""
     from django.db.migrations import Migration
 
@@ -319,7 +319,7 @@ def _carried(loader: "MigrationLoader", placements: list["data_migrations.Placem
         migration.run_before = list(placement.run_before)
         setattr(migration, data_migrations.CARRIED, carry.origin)
         migration.replaces = list(placement.replaces)
-        carried.append((migration, carry.run_first))
+        carried.append((migration, runs_before_models(migration, labels)))
     return carried
 
 
@@ -466,8 +466,14 @@ def carried_on_disk(loader: "MigrationLoader", labels: Iterable[str]) -> list[tu
         if moved_in is not None:
             found.append((moved_in, True))
         if key[0] in labels and getattr(migration, data_migrations.CARRIED, None):
-            found.append((migration, bool(migration.run_before)))
+            found.append((migration, runs_before_models(migration, labels)))
     return found
+
+
+def runs_before_models(migration: "Migration", labels: set[str]) -> bool:
+    """Does a carried migration run before the listed apps' models (a scratch database runs it
+    before creating them)?  It runs before some of their migrations and after none."""
+    return bool(migration.run_before) and not any(dependency[0] in labels for dependency in migration.dependencies)
 
 
 def carried_in_memory(reset: ResetGraph) -> list[tuple["Migration", bool]]:

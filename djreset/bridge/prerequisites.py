@@ -21,6 +21,7 @@ autodetector can see: the app's first new migration keeps it.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Iterable
 
 from djreset.bridge import data_migrations, replacing
@@ -138,3 +139,41 @@ def keep_outside_dependencies(loader: "MigrationLoader", labels: set[str], new: 
 
 def _runs_through(loader: "MigrationLoader", key: Key, labels: set[str]) -> bool:
     return any(app in labels for app, _ in loader.graph.forwards_plan(key))
+
+
+def keep_run_before(new: dict[str, list["Migration"]], carries: Iterable["data_migrations.Carry"]) -> list["data_migrations.Carry"]:
+    """Each carry with the ``run_before`` of its origin that still holds after the reset: on an
+    unlisted app's migration, or on a listed app (its first new migration) that the carry does
+    not itself come after (its own app, or any app its dependencies lead to: a cycle)."""
+    reaches = _listed_reach(new)
+    kept = []
+    for carry in carries:
+        after = {carry.app} | reaches.get(carry.app, set())
+        for app, _, _ in carry.dependencies:
+            after |= {app} | reaches.get(app, set())
+        targets = tuple(key for key in carry.run_before if key[0] not in new or key[0] not in after)
+        kept.append(replace(carry, run_before=targets) if targets != carry.run_before else carry)
+    return kept
+
+
+def _listed_reach(new: dict[str, list["Migration"]]) -> dict[str, set[str]]:
+    """Per listed app, the listed apps its new migrations depend on, directly or not."""
+    from django.conf import settings
+
+    direct = {
+        label: {
+            getattr(settings, dep[1]).split(".")[0] if dep[0] == "__setting__" else dep[0]
+            for migration in made for dep in migration.dependencies
+        } & set(new) - {label}
+        for label, made in new.items()
+    }
+    reach = {}
+    for label in direct:
+        seen, todo = set(), list(direct[label])
+        while todo:
+            app = todo.pop()
+            if app not in seen:
+                seen.add(app)
+                todo.extend(direct.get(app, ()))
+        reach[label] = seen
+    return reach
