@@ -136,7 +136,7 @@ class Run:
         tag = secrets.token_hex(8)
         # Extensions the listed apps' migrations create are theirs to create: ready-made,
         # one carried to the wrong place would go unseen (a fresh database lacks it).
-        scratch = live.scratch(tag, leave_out=data_migrations.extensions_created(self.django.loader(), self.apps))
+        scratch = live.scratch(tag, leave_out=data_migrations.extensions_created(self.django.loader(), self.apps, self.project.data_migrations))
         quiet = Actions(Output(io.StringIO()), dry=False)  # scratch work is not the user's business
         entry = {"tag": tag, "server": live.server_key(), "name": scratch.spec.name, "env": self.env.name}
         with state.scratch_claim(self.project, entry) as created:

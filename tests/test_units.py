@@ -575,3 +575,33 @@ def test_what_runs_first_and_what_the_initial_migration_already_holds() -> None:
     assert carries_state(AddIndexConcurrently("item", index)) and not creates_prerequisite(AddIndexConcurrently("item", index))
     assert suggest(AddIndexConcurrently("item", index))[0] == "drop"
     assert suggest(ValidateConstraint("item", "positive")) == ("drop", "validates a constraint: the new initial migration creates it valid")
+
+
+def test_a_kept_run_before_points_at_what_stands_for_its_target_after_the_reset() -> None:
+    """On an unlisted app: as it is; on a listed app's carried migration: that one; else the app's first new one."""
+    from dataclasses import replace
+
+    rates = replace(carry("legacy", "0001_rates"), run_before=(("shop", "0006_rate"), ("reports", "0002_x"), ("legacy", "0002_use")))
+    uses = carry("legacy", "0002_use")
+    placed = place([rates, uses], {"shop": ["0001_r"], "legacy": []}, "r")
+    assert placed[0].run_before == (("shop", "0001_r"), ("reports", "0002_x"), ("legacy", "0002_r_use"))
+
+
+def test_run_first_carried_migrations_chain_and_run_before_the_models_on_a_scratch_database() -> None:
+    """A chain of extension migrations runs before the models; one that runs after a listed
+    app's new migration does not, whatever its run_before; a sequence owned by a table is no prerequisite."""
+    from django.db import migrations
+
+    from djreset.bridge.data_migrations import creates_prerequisite
+    from djreset.bridge.graphs import before_models
+
+    def made(name: str, dependencies: list, run_before: list) -> migrations.Migration:
+        migration = migrations.Migration(name, "shop")
+        migration.dependencies, migration.run_before = dependencies, run_before
+        return migration
+
+    hstore = made("0002_r_initial", [], [("shop", "0001_r"), ("reviews", "0001_r")])
+    trigram = made("0003_r_trigram", [("shop", "0002_r_initial")], [("shop", "0001_r"), ("reviews", "0001_r")])
+    seed = made("0004_r_seed", [("shop", "0001_r")], [("reviews", "0001_r")])
+    assert before_models([hstore, trigram, seed], {"shop", "reviews"}) == {("shop", "0002_r_initial"), ("shop", "0003_r_trigram")}
+    assert not creates_prerequisite(migrations.RunSQL("CREATE SEQUENCE item_code OWNED BY shop_item.code"))

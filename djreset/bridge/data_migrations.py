@@ -141,8 +141,9 @@ def carries_state(operation: Any) -> bool:
 
 
 # What a table, column or index may use, and that uses no table: made before any.
+# (Not a sequence: OWNED BY names a table.)
 PREREQUISITE_SQL = re.compile(
-    r"\s*CREATE\s+(OR\s+REPLACE\s+)?(EXTENSION|COLLATION|SCHEMA|TYPE|DOMAIN|TEXT\s+SEARCH|SEQUENCE)\b", re.I
+    r"\s*CREATE\s+(OR\s+REPLACE\s+)?(EXTENSION|COLLATION|SCHEMA|TYPE|DOMAIN|TEXT\s+SEARCH)\b", re.I
 )
 
 
@@ -166,19 +167,21 @@ def sql_texts(sql: Any) -> list[Any]:
     return [sql] if isinstance(sql, str) else [item[0] if isinstance(item, (list, tuple)) else item for item in sql]
 
 
-def extensions_created(loader: "MigrationLoader", labels: Iterable[str]) -> set[str]:
-    """PostgreSQL extensions the listed apps' old migrations create: a scratch
-    database must get them from the new migrations, not ready-made."""
+def extensions_created(loader: "MigrationLoader", labels: Iterable[str], policy: "DataMigrationPolicy") -> set[str]:
+    """PostgreSQL extensions the listed apps' migrations create (but those reset.yaml
+    drops: then the database's own): a scratch database gets them from the new
+    migrations, not ready-made."""
     from django.db.migrations.operations import RunSQL
 
-    labels = set(labels)
     names: set[str] = set()
-    for (app, _), migration in loader.disk_migrations.items():
-        for operation in migration.operations if app in labels else ():
-            if isinstance(operation, RunSQL):
-                names |= {found.lower() for text in sql_texts(operation.sql) for found in EXTENSION_SQL.findall(str(text))}
-            elif type(operation).__module__.startswith("django.contrib.postgres") and type(operation).__name__.endswith("Extension"):
-                names.add(str(getattr(operation, "name", "")).lower())
+    for op in find(loader, labels):
+        operation = loader.disk_migrations[(op.app, op.migration)].operations[op.index - 1]
+        if decision(op, policy) == "drop":
+            continue
+        if isinstance(operation, RunSQL):
+            names |= {found.lower() for text in sql_texts(operation.sql) for found in EXTENSION_SQL.findall(str(text))}
+        elif type(operation).__module__.startswith("django.contrib.postgres") and type(operation).__name__.endswith("Extension"):
+            names.add(str(getattr(operation, "name", "")).lower())
     return names - {""}
 
 
@@ -375,14 +378,26 @@ def place(carries: Iterable[Carry], new_names: dict[str, list[str]], tag: str = 
         dependencies = ([Dependency(carry.app, own)] if own else []) + others
         if carry.run_first:
             run_before = tuple((label, made[0]) for label, made in sorted(new_names.items()) if made)
-        else:  # its origin's, a listed app's migration standing for the app's first new one (it replaces it, or follows it)
-            run_before = tuple(dict.fromkeys(
-                (app, new_names[app][0]) if app in new_names else (app, name)
-                for app, name in carry.run_before if app not in new_names or new_names[app]
-            ))
+        else:
+            run_before = _kept_run_before(carry, new_names, carried_as)
         placements.append(Placement(carry, names[carry.origin], tuple(dict.fromkeys(dependencies)), run_before))
         previous[chain_key] = names[carry.origin]
     return placements
+
+
+def _kept_run_before(carry: Carry, new_names: dict[str, list[str]], carried_as: dict[tuple[str, str], str]) -> tuple[tuple[str, str], ...]:
+    """Its origin's run_before after the reset: an unlisted app's migration as it is; a
+    listed app's carried migration where that is the target, else the app's first new one
+    (which replaces the target, or comes before it)."""
+    found = []
+    for app, name in carry.run_before:
+        if app not in new_names:
+            found.append((app, name))
+        elif (app, name) in carried_as:
+            found.append((app, carried_as[(app, name)]))
+        elif new_names[app]:
+            found.append((app, new_names[app][0]))
+    return tuple(dict.fromkeys(found))
 
 
 def _carried_names(carries: list[Carry], new_names: dict[str, list[str]], tag: str) -> dict[str, str]:

@@ -319,8 +319,9 @@ def _carried(loader: "MigrationLoader", placements: list["data_migrations.Placem
         migration.run_before = list(placement.run_before)
         setattr(migration, data_migrations.CARRIED, carry.origin)
         migration.replaces = list(placement.replaces)
-        carried.append((migration, runs_before_models(migration, labels)))
-    return carried
+        carried.append(migration)
+    first = before_models(carried, labels)
+    return [(migration, (migration.app_label, migration.name) in first) for migration in carried]
 
 
 def apply_to_empty(bridge: "DjangoBridge", alias: str, graph: "MigrationGraph", only: set[Key] | None = None, progress: "Progress | None" = None) -> None:
@@ -459,21 +460,34 @@ def carried_on_disk(loader: "MigrationLoader", labels: Iterable[str]) -> list[tu
     order: dict[Key, None] = {}
     for leaf in sorted(loader.graph.leaf_nodes()):
         order.update(dict.fromkeys(loader.graph.forwards_plan(leaf)))
-    found = []
+    heads, carried = [], []
     for key in order:
         migration = loader.graph.nodes[key]
         moved_in = prerequisites.head(migration) if key[0] in labels else None
-        if moved_in is not None:
-            found.append((moved_in, True))
-        if key[0] in labels and getattr(migration, data_migrations.CARRIED, None):
-            found.append((migration, runs_before_models(migration, labels)))
-    return found
+        heads += [(moved_in, True)] if moved_in is not None else []
+        carried += [migration] if key[0] in labels and getattr(migration, data_migrations.CARRIED, None) else []
+    first = before_models(carried, labels)
+    return heads + [(migration, (migration.app_label, migration.name) in first) for migration in carried]
 
 
-def runs_before_models(migration: "Migration", labels: set[str]) -> bool:
-    """Does a carried migration run before the listed apps' models (a scratch database runs it
-    before creating them)?  It runs before some of their migrations and after none."""
-    return bool(migration.run_before) and not any(dependency[0] in labels for dependency in migration.dependencies)
+def before_models(carried: list["Migration"], labels: set[str]) -> set[Key]:
+    """The carried migrations that run before the listed apps' models (a scratch database
+    runs them before creating those): each runs before some of the listed apps' migrations
+    and, of those apps, after nothing but such carried migrations (run-first ones chain)."""
+    by_key = {(migration.app_label, migration.name): migration for migration in carried}
+    found: dict[Key, bool] = {}
+
+    def first(key: Key) -> bool:
+        if key not in found:
+            found[key] = False  # a cycle is no proof
+            migration = by_key[key]
+            found[key] = bool(migration.run_before) and all(
+                dependency[0] not in labels or (tuple(dependency[:2]) in by_key and first(tuple(dependency[:2])))
+                for dependency in migration.dependencies
+            )
+        return found[key]
+
+    return {key for key in by_key if first(key)}
 
 
 def carried_in_memory(reset: ResetGraph) -> list[tuple["Migration", bool]]:
