@@ -267,3 +267,15 @@ def test_a_squash_applied_but_not_recorded_is_refused_before_anything_changes(tm
         assert target.introspect() == before
         target.manage("migrate", "-v0")
         assert target.djreset("reset", "--env", "keep", "--yes").code == 0
+
+
+def test_a_cutoff_naming_a_squashed_migration_says_which_squash_to_name(tmp_path: Path) -> None:
+    with prepared("sqlite", SQUASHED, "squashed.settings", (), tmp_path) as target:
+        config = target.project / "reset.yaml"
+        config.write_text(config.read_text() + "cutoff: {orders: 0002_order_note}\n")
+        files = tree_snapshot(target.project)
+        result = target.djreset("plan", "--env", "keep")
+        assert result.code == 2, result.text
+        assert "reset.yaml:9: cutoff.orders: orders has no migration '0002_order_note' in its graph: the squash " \
+               "0001_squashed_0002_order_note replaces it; name 0001_squashed_0002_order_note (or a later migration)" in result.err
+        assert tree_snapshot(target.project) == files

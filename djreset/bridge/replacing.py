@@ -89,7 +89,7 @@ def split(loader: "MigrationLoader", labels: Iterable[str], partial: "PartialRes
         cut = partial.cutoff.get(label)
         if cut is not None:
             if cut not in history:
-                raise ConfigError(f"{label} has no migration {cut!r}{suggest(cut, history)}", partial.cutoff_where.get(label))
+                raise ConfigError(f"{label} has no migration {cut!r}{_why_not(loader, label, cut, history)}", partial.cutoff_where.get(label))
             before = set(loader.graph.forwards_plan((label, cut)))
             replaced = [name for name in history if (label, name) in before]
         else:
@@ -103,6 +103,14 @@ def split(loader: "MigrationLoader", labels: Iterable[str], partial: "PartialRes
                             f"of it would be reset: lower keep_recent, or name a cutoff for {label}")
         splits[label] = Split(tuple(replaced), tuple(kept), tuple(unreplaced))
     return splits, problems + _kept_too_early(loader, splits)
+
+
+def _why_not(loader: "MigrationLoader", label: str, cut: str, history: list[str]) -> str:
+    """A cutoff that is not a node of the graph: a squash replaces it, or a typo."""
+    squashes = sorted(name for (app, name), m in loader.disk_migrations.items() if app == label and (label, cut) in (m.replaces or ()))
+    if squashes:
+        return f" in its graph: the squash {squashes[0]} replaces it; name {squashes[0]} (or a later migration) as the cutoff"
+    return suggest(cut, history)
 
 
 def references(loader: "MigrationLoader", outside: Iterable[str] | None = None) -> list[tuple[Key, "Migration", Key, str]]:
