@@ -12,9 +12,17 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from djreset.bridge import DjangoBridge, survey as surveying
+from djreset.safety import lock
+from djreset.safety.journal import Journal, describe_unfinished
 
 if TYPE_CHECKING:
     from djreset.config import Project
+
+
+def unfinished_run(project: "Project") -> str | None:
+    """A run of this project that neither finished nor rolled back (its journal), and the remedy."""
+    data = Journal(project).unfinished(lock_free=lock.holder(project) is None)
+    return describe_unfinished(data) if data else None
 
 
 def survey(project: "Project", env: str | None) -> surveying.Survey:

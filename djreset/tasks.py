@@ -265,10 +265,16 @@ def status(c, env=None, config=None, *, out):
     """Where every environment's databases stand with the reset: old history applied, new migrations recorded,
     ready to retire, or not safe (exit code 1, as when a database cannot be read). Changes nothing."""
     project = configuration.load(find_config(c, config))
+    unfinished = standing.unfinished_run(project)  # first: a half-done run may leave files Django cannot load
+    out.report.set("status", {"unfinished_run": unfinished})
+    if unfinished:
+        out.write(f"✗ {unfinished}", "ERROR")
     found = standing.survey(project, _setting(c, "env", env))
-    out.report.set("status", standing.as_json(found))
+    out.report.set("status", {**standing.as_json(found), "unfinished_run": unfinished})
     if not found.resets:
         out.write(f"no reset to deploy: the migrations of {', '.join(project.apps)} replace nothing, and {state.RESET_HISTORY} records none")
+        if unfinished:
+            raise Refused("status: a run did not finish (above)")
         return
     out.title(f"djreset status · reset of {', '.join(found.resets)}")
     out.table(standing.rows(found))
@@ -277,8 +283,8 @@ def status(c, env=None, config=None, *, out):
     for line in standing.retire_lines(found):
         out.write(line)
     failed = standing.failure(found)
-    if failed:
-        raise Refused(failed)
+    if failed or unfinished:
+        raise Refused("; ".join(filter(None, [failed, "status: a run did not finish (above)" if unfinished else None])))
 
 
 def _collection() -> Collection:

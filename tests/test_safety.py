@@ -119,6 +119,10 @@ def test_plan_warns_about_an_unfinished_reset(shop: Path) -> None:
     assert "warning: a reset of environment 'keep'" in plan.out and "did not finish" in plan.out
     single = run_djreset("clean-files", "--env", "keep", "--yes", cwd=shop)
     assert single.code == 1 and "did not finish" in single.err
+    status = run_djreset("status", cwd=shop)  # a deploy gate must not pass over a half-done reset
+    assert status.code == 1, status.text
+    assert "✗ a reset of environment 'keep'" in status.out and "run `djreset restore --env keep`" in status.out
+    assert "Django cannot load the migrations" in status.err  # the half-deleted files, as they are
 
 
 def test_two_resets_of_one_project_cannot_run_at_once(shop: Path) -> None:
