@@ -100,7 +100,6 @@ def predict(bridge: "DjangoBridge", labels: Iterable[str], carries: Iterable["da
     :func:`data_migrations.place` says, a partial reset's kept migrations
     re-pointed; and the whole graph after the reset checked as ``migrate`` loads it."""
     labels, carries = set(labels), tuple(carries)
-    asked = carries
     loader = bridge.loader()
     cached = bridge.predictions.get(carries)
     if cached is not None and cached[0] is loader and cached[1] == labels:
@@ -111,19 +110,19 @@ def predict(bridge: "DjangoBridge", labels: Iterable[str], carries: Iterable["da
     tag = replacing.reset_tag(loader, labels)
     new, outside = _new_migrations_once(bridge, loader, labels, splits, tag)
     prerequisites.keep_outside_dependencies(loader, labels, new, {label: split.replaced for label, split in splits.items()})
+    # Kept extensions that must go into a first new migration go there; the rest are carried apart.
     separate, inlined = prerequisites.inline(loader, labels, new, prerequisites.keep_run_before(new, carries))
-    carries = tuple(separate)
     names = {label: [migration.name for migration in migrations] for label, migrations in new.items()}
-    placements = data_migrations.place(carries, names, tag) if carries else []
+    placements = data_migrations.place(separate, names, tag) if separate else []
     problems += replacing.assign(new, {(placement.carry.app, placement.carry.migration) for placement in placements}, splits)
     repoint = replacing.repoint_map(splits, _last_new(names, placements))
     carried = _carried(loader, placements, labels)
     reset = ResetGraph(new, _broken(loader, splits, new, carried), carried, outside, splits=splits,
-                       kept=replacing.repointed(loader, splits, repoint), repoint=repoint, tag=tag, carries=carries, inlined=inlined)
+                       kept=replacing.repointed(loader, splits, repoint), repoint=repoint, tag=tag, carries=tuple(separate), inlined=inlined)
     if not reset.broken and not problems:
         problems = graph_problems(loader, labels, reset)
     reset.problems = problems
-    bridge.predictions[asked] = (loader, labels, reset)
+    bridge.predictions[carries] = (loader, labels, reset)
     return reset
 
 

@@ -17,7 +17,8 @@ another listed app), they stay in a migration of their own.
 
 A dependency written by hand on an unlisted app's migration (its RunSQL makes
 a table, an extension or a function the app's migrations use) is not one the
-autodetector can see: the app's first new migration keeps it.
+autodetector can see: the app's first new migration keeps it.  So does a
+carried migration keep its origin's ``run_before``, where that makes no cycle.
 """
 from __future__ import annotations
 
