@@ -151,11 +151,18 @@ def _has_history(bridge: DjangoBridge, labels: list[str]) -> bool:
 
 
 def dropped_on_trial(draft_: Draft, failures: dict[str, str]) -> Draft:
-    """The draft with kept migrations that failed on a scratch database moved to drop."""
+    """The draft with kept migrations that failed on a scratch database moved to drop, and
+    what was kept only because it changes the rows of one of those back to drop."""
     decisions = [
         Decision(d.entry, "drop", f"{d.reason.split(':')[0]}: fails on the new history ({failures[d.entry]})")
         if d.verdict == "keep" and d.entry.split(":")[0] in failures else d
         for d in draft_.decisions
+    ]
+    gone = {d.entry.split(":")[0] for d in decisions if d.verdict == "drop"}
+    decisions = [
+        Decision(d.entry, "drop", f"{d.reason.split(':')[0]}: {triage.ONLY_CHANGES}")
+        if d.verdict == "keep" and (seed := re.search(r"changes rows that the kept (\S+) creates", d.reason)) and seed.group(1) in gone else d
+        for d in decisions
     ]
     return replace(draft_, decisions=decisions)
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 from djreset import engines, state
 from djreset.actions import Actions
 from djreset.bridge import DjangoBridge, data_migrations, graphs
+from djreset.errors import StepFailed
 from djreset.ui import Output
 
 if TYPE_CHECKING:
@@ -173,6 +174,21 @@ def failing_carries(run: Run, reset: "ResetGraph") -> dict[str, str]:
     graph = graphs.after_reset_graph(run.django, run.apps, reset)
     for alias in run.aliases:
         with run.scratch_database(alias) as scratch:
+            if reset.kept and graph is not None:
+                _replay_partial(run, scratch, graph, origins, failures)
+                continue
             for migration, error in graphs.try_carried(run.django, scratch, graphs.carried_in_memory(reset), graph):
                 failures.setdefault(origins[(migration.app_label, migration.name)], f"{error} (on {alias})")
     return failures
+
+
+def _replay_partial(run: Run, alias: str, graph: Any, origins: dict, failures: dict[str, str]) -> None:
+    """A partial reset's kept migrations change the models after the carried ones run: the
+    whole graph after the reset runs, as on a fresh database; a carried one that fails is named."""
+    failed = graphs.replay(run.django, alias, graph)
+    if failed is None:
+        return
+    key, error = failed
+    if key not in origins:
+        raise StepFailed(f"the migrations after the reset do not build a fresh database: {error}")
+    failures.setdefault(origins[key], f"{error.split(': ', 1)[-1]} (on {alias})")

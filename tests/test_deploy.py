@@ -287,6 +287,29 @@ def test_a_partial_reset_keeps_the_recent_migrations_in_flight(engine: str, tmp_
             assert_retires(reset_env)
 
 
+def test_a_partial_reset_runs_its_kept_seed_before_the_kept_migrations_that_change_its_model(shop: Path) -> None:
+    """The seed (carried) writes categories without the column a kept later migration adds (NOT NULL,
+    its default in Python only): check and verify migrate the graph in order, as a fresh database does,
+    instead of creating today's tables under the seed."""
+    target = Target("sqlite", shop)
+    (shop / "catalog" / "migrations" / "0006_category_code.py").write_text(
+        "from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n"
+        "    dependencies = [('catalog', '0005_rename_price')]\n"
+        "    operations = [migrations.AddField('category', 'code', models.CharField(max_length=8, default='x'))]\n"
+    )
+    models = shop / "catalog" / "models.py"
+    models.write_text(models.read_text().replace("class Category(models.Model):\n    name = models.CharField(max_length=100)\n",
+                                                 "class Category(models.Model):\n    name = models.CharField(max_length=100)\n    code = models.CharField(max_length=8, default='x')\n", 1))
+    assert target.manage("migrate", "-v0").returncode == 0
+    config = shop / "reset.yaml"
+    config.write_text(config.read_text().replace("default_env: dev\n", "default_env: dev\nkeep_recent: 2\n"))
+    planned = target.djreset("plan", "--env", "keep")
+    assert planned.code == 0, planned.text
+    assert "migrated in order" in planned.out
+    reset(target)
+    assert "0006_category_code.py" in migration_files(shop, "catalog")
+
+
 def test_two_resets_in_one_day_get_names_no_old_migration_had(shop: Path) -> None:
     target = Target("sqlite", shop)
     reset(target)

@@ -605,3 +605,15 @@ def test_run_first_carried_migrations_chain_and_run_before_the_models_on_a_scrat
     seed = made("0004_r_seed", [("shop", "0001_r")], [("reviews", "0001_r")])
     assert before_models([hstore, trigram, seed], {"shop", "reviews"}) == {("shop", "0002_r_initial"), ("shop", "0003_r_trigram")}
     assert not creates_prerequisite(migrations.RunSQL("CREATE SEQUENCE item_code OWNED BY shop_item.code"))
+
+
+def test_an_update_kept_for_a_seed_the_trial_drops_is_dropped_with_it() -> None:
+    from djreset.init import Decision, Draft, dropped_on_trial
+
+    draft = Draft("s", ["shop"], {}, [], [
+        Decision("shop.0001_seed", "keep", "RunPython: creates rows (bulk_create): a fresh database needs them"),
+        Decision("shop.0002_fix", "keep", "RunPython: changes rows that the kept shop.0001_seed creates: a fresh database needs the change too"),
+    ], "keep")
+    after = {d.entry: (d.verdict, d.reason) for d in dropped_on_trial(draft, {"shop.0001_seed": "LookupError: no model"}).decisions}
+    assert after["shop.0001_seed"] == ("drop", "RunPython: fails on the new history (LookupError: no model)")
+    assert after["shop.0002_fix"][0] == "drop" and "only updates or deletes" in after["shop.0002_fix"][1]

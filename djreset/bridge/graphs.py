@@ -323,8 +323,12 @@ def _carried(loader: "MigrationLoader", placements: list["data_migrations.Placem
     return [(migration, (migration.app_label, migration.name) in first) for migration in carried]
 
 
-def apply_to_empty(bridge: "DjangoBridge", alias: str, graph: "MigrationGraph", only: set[Key] | None = None, progress: "Progress | None" = None) -> None:
-    """Run the migrations of ``graph`` (or just ``only``) on the empty database ``alias``."""
+def apply_to_empty(
+    bridge: "DjangoBridge", alias: str, graph: "MigrationGraph", only: set[Key] | None = None, progress: "Progress | None" = None,
+    failed_at: list[Key] | None = None,
+) -> None:
+    """Run the migrations of ``graph`` (or just ``only``) on the empty database ``alias``
+    (the one that fails goes into ``failed_at``)."""
     # Django's executor, on a copy of the loader we have (its own would read the disk again).
     loader = copy.copy(bridge.loader())
     loader.graph = graph
@@ -334,19 +338,37 @@ def apply_to_empty(bridge: "DjangoBridge", alias: str, graph: "MigrationGraph", 
     plan = executor.migration_plan(targets, clean_start=True)
     if only is not None:
         plan = [(migration, backwards) for migration, backwards in plan if (migration.app_label, migration.name) in only]
-    current: list[str] = ["the migration plan"]
+    current: list = ["the migration plan", None]
     if progress is not None:
         progress.total = len(plan)
 
     def follow(action: str, migration: "Migration | None" = None, fake: bool = False) -> None:
         if migration is not None:
-            current[0] = f"{migration.app_label}.{migration.name}"
+            current[:] = [f"{migration.app_label}.{migration.name}", (migration.app_label, migration.name)]
         if progress is not None and action == "apply_success":
             progress.advance()
 
     executor.progress_callback = follow
-    with _failures_named(lambda: current[0]):
-        executor.migrate(targets, plan=plan)
+    try:
+        with _failures_named(lambda: current[0]):
+            executor.migrate(targets, plan=plan)
+    except StepFailed:
+        if failed_at is not None and current[1] is not None:
+            failed_at.append(current[1])
+        raise
+
+
+def replay(bridge: "DjangoBridge", alias: str, graph: "MigrationGraph") -> tuple[Key, str] | None:
+    """Migrate the empty database ``alias`` through all of ``graph``, as migrate does a fresh
+    one: the migration that fails and why, or None."""
+    failed: list[Key] = []
+    try:
+        apply_to_empty(bridge, alias, graph, failed_at=failed)
+    except StepFailed as failure:
+        if not failed:
+            raise
+        return failed[0], str(failure)
+    return None
 
 
 @contextmanager

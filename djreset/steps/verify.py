@@ -70,6 +70,9 @@ def _what_to_build(run: Run, alias: str) -> tuple[str, list | None, set | None, 
     graph the carried migrations run in)."""
     if not _files_are_reset(run):
         carried, graph = _predicted(run)
+        if graph is not None and graphs.kept_migrations(run.django, run.apps):
+            # A partial reset's kept migrations change the models after the carried ones ran: migrate it all.
+            return "the migrations the reset will write, and the ones it keeps, migrated in order", None, set(graph.nodes), graph
         return "the migrations the reset will write (the models they create, plus the kept data migrations)", carried, None, graph
     loader = run.django.loader()
     if _models_are_the_files(run, alias):
@@ -105,7 +108,7 @@ def compare_with_scratch(run: Run, alias: str) -> tuple[schema.Diff, str]:
         if applied is None:
             graphs.create_from_models(run.django, scratch, carried, graph, progress)
         else:
-            graphs.apply_to_empty(run.django, scratch, run.django.loader().graph, applied, progress)
+            graphs.apply_to_empty(run.django, scratch, graph, applied, progress)
         expected = schema.snapshot(run.django.connection(scratch), tables, run.engine(alias).catalog())
         faults.point("inside:verify")
     diff = schema.compare(live, expected, run.project.verify_accept)
