@@ -48,6 +48,8 @@ class Draft:
     decisions: list[Decision]  # one per operation makemigrations cannot re-create (or per migration)
     default_env: str  # keep when the database exists (it has history to keep), else dev
     left_out: list[str] = field(default_factory=list)  # apps with models but no migrations yet (keep refuses them)
+    # The settings' own password behind each variable: the trial may use them in this process, never written.
+    passwords: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
 
 def find_settings(root: Path, given: str | None) -> str:
@@ -80,7 +82,7 @@ def draft(root: Path, settings: str) -> Draft:
     if not own:
         raise ConfigError(f"found no app of the project's own under {root} (apps in site-packages or a virtualenv never count)")
     databases: dict[str, dict[str, object]] = {}
-    variables = []
+    variables, passwords = [], {}
     for alias, entry in bridge.settings.DATABASES.items():
         engine = engines.for_django(alias, dict(entry))
         block = engine.draft_block(root)
@@ -88,13 +90,14 @@ def draft(root: Path, settings: str) -> Draft:
             variable = _variable(settings, alias)
             block["password"] = "${" + variable + "}"
             variables.append(variable)
+            passwords[variable] = engine.spec.password
         databases[alias] = block
     decisions = decide(bridge.loader(), data_migrations.find(bridge.loader(), own))
     if not _has_history(bridge, own):
-        return Draft(settings, own, databases, variables, decisions, "dev")
+        return Draft(settings, own, databases, variables, decisions, "dev", passwords=passwords)
     # Keeping the database, an app with models and no migrations is refused: its tables exist unrecorded.
     left_out = [label for label in own if not has_migrations(label)]
-    return Draft(settings, [label for label in own if label not in left_out], databases, variables, decisions, "keep", left_out)
+    return Draft(settings, [label for label in own if label not in left_out], databases, variables, decisions, "keep", left_out, passwords)
 
 
 def decide(loader: "MigrationLoader", operations: list[data_migrations.SpecialOperation]) -> list[Decision]:
@@ -171,6 +174,9 @@ def trial(config_path: Path, drafted: Draft) -> tuple[Draft, str | None]:
     """Run the draft's kept data migrations on a scratch database, as check will;
     those that fail move to drop.  Returns the draft, and a note if it could not try."""
     run = None
+    # The draft names passwords by variable; unset, the settings' own serve this process (never written).
+    lent = {name: str.__str__(value) for name, value in drafted.passwords.items() if name not in os.environ}
+    os.environ.update(lent)
     try:
         project = configuration.load(config_path)
         run = Run(project, project.environment("keep"), out=Output(io.StringIO()))
@@ -186,6 +192,8 @@ def trial(config_path: Path, drafted: Draft) -> tuple[Draft, str | None]:
     finally:
         if run is not None:
             run.django.close_connections()
+        for name in lent:
+            os.environ.pop(name, None)
     return dropped_on_trial(drafted, {origin: " ".join(error.split())[:160] for origin, error in failures.items()}), None
 
 

@@ -9,6 +9,7 @@ having the live schema and the seeded rows (``assert_kept``).
 """
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 import subprocess
@@ -87,6 +88,26 @@ def test_init_drafts_a_reason_for_each_decision_and_the_draft_passes_plan(tmp_pa
         assert planned.code == 0, planned.text
         assert "environment keep" in planned.out and "check: ok" in planned.out
         assert tree_snapshot(target.project) == files
+
+
+def test_init_tries_the_kept_migrations_with_the_settings_password_and_never_writes_it(tmp_path: Path) -> None:
+    """The draft names the server password by variable; before the user exports it, init's trial
+    still runs (the settings' own password, in its own process), so the draft passes plan as drafted."""
+    with prepared("postgresql", INVENTORY, "inventory.settings", ("seed",), tmp_path) as target:
+        (target.project / "reset.yaml").unlink()
+        # The settings' user may create databases (a scratch one): the admin here.
+        user, password = target.server.users["admin"]
+        admin = {**target.server.django_database(target.database), "USER": user, "PASSWORD": password}
+        env = target.env(DJT_DATABASE=json.dumps(admin))
+        made = target.djreset("init", "--settings", "test_settings", env=env)
+        assert made.code == 0, made.text
+        draft = (target.project / "reset.yaml").read_text()
+        assert admin["PASSWORD"] not in draft + made.text and "could not try" not in made.text
+        assert 'password: "${TEST_SETTINGS_DB_PASSWORD}"' in draft
+        legacy = next(line for line in draft.splitlines() if "library.0010_fill_legacy" in line)
+        assert "RunPython: fails on the new history" in legacy  # the trial ran
+        planned = target.djreset("plan", env={**env, "TEST_SETTINGS_DB_PASSWORD": admin["PASSWORD"]})
+        assert planned.code == 0, planned.text
 
 
 def test_check_lists_every_problem_of_the_data_migrations_in_one_run(tmp_path: Path) -> None:
