@@ -170,6 +170,35 @@ def dropped_on_trial(draft_: Draft, failures: dict[str, str]) -> Draft:
     return replace(draft_, decisions=decisions)
 
 
+def _split_failing(run: Run, drafted: Draft, failures: dict[str, str]) -> tuple[Draft, dict[str, str]]:
+    """A kept migration of several operations that fails is tried one operation at a time
+    (the first of each, then the second...): only those that fail go to drop, so a CREATE
+    FUNCTION beside a failing INSERT is still kept.  The draft, and the failures left."""
+    loader = run.django.loader()
+    per_origin: dict[str, list[data_migrations.SpecialOperation]] = {}
+    for op in data_migrations.find(loader, run.apps):
+        per_origin.setdefault(op.origin, []).append(op)
+    whole = {d.entry for d in drafted.decisions if d.verdict == "keep" and ":" not in d.entry}
+    several = {origin: per_origin[origin] for origin in failures if origin in whole and len(per_origin.get(origin, ())) > 1}
+    if not several:
+        return drafted, failures
+    others = [d for d in drafted.decisions if d.entry.split(":")[0] not in several]
+    keep = tuple(d.entry for d in others if d.verdict == "keep" and d.entry.split(":")[0] not in failures)
+    found: dict[str, str] = {}
+    for turn in range(max(len(ops) for ops in several.values())):
+        trying = [ops[turn] for ops in several.values() if turn < len(ops)]
+        policy = DataMigrationPolicy(keep=keep + tuple(op.key for op in trying), drop=tuple(d.entry for d in drafted.decisions))
+        _, carries = data_migrations.decided(loader, run.apps, policy, run.project.root, graphs.kept_migrations(run.django, run.apps))
+        failed = failing_carries(run, graphs.predict(run.django, run.apps, carries))
+        found.update({op.key: failed[op.origin] for op in trying if op.origin in failed})
+    split = [
+        Decision(op.key, "drop", f"{op.kind}: fails on the new history ({' '.join(found[op.key].split())[:160]})") if op.key in found
+        else Decision(op.key, "keep", f"{op.kind}: {triage.suggest(_operation(loader, op))[1]}")
+        for ops in several.values() for op in ops
+    ]
+    return replace(drafted, decisions=others + split), {origin: error for origin, error in failures.items() if origin not in several}
+
+
 def trial(config_path: Path, drafted: Draft) -> tuple[Draft, str | None]:
     """Run the draft's kept data migrations on a scratch database, as check will;
     those that fail move to drop.  Returns the draft, and a note if it could not try."""
@@ -187,6 +216,7 @@ def trial(config_path: Path, drafted: Draft) -> tuple[Draft, str | None]:
         if not (reset.carried or reset.inlined) or reset.refusals():
             return drafted, None
         failures = failing_carries(run, reset)
+        drafted, failures = _split_failing(run, drafted, failures)
     except Exception as exc:  # no scratch database here (no CREATEDB...): check will try
         return drafted, f"could not try the kept data migrations on a scratch database ({type(exc).__name__}: {exc}); `djreset check` will"
     finally:

@@ -110,6 +110,29 @@ def test_init_tries_the_kept_migrations_with_the_settings_password_and_never_wri
         assert planned.code == 0, planned.text
 
 
+def test_init_keeps_the_operations_of_a_failing_migration_that_work(tmp_path: Path) -> None:
+    """0010_fill_legacy also creates an index by RunSQL: its RunPython fails on the new history,
+    its index does not, so only the first goes to drop (the index would be lost, and verify refuse)."""
+    project = tmp_path / "inventory"
+    shutil.copytree(INVENTORY, project, ignore=shutil.ignore_patterns("__pycache__", "*.sqlite3*", ".djreset"))
+    legacy = project / "library" / "migrations" / "0010_fill_legacy.py"
+    legacy.write_text(legacy.read_text().replace(
+        "operations = [migrations.RunPython(fill, migrations.RunPython.noop)]",
+        "operations = [\n        migrations.RunPython(fill, migrations.RunPython.noop),\n"
+        "        migrations.RunSQL('CREATE INDEX library_genre_name_legacy ON library_genre (name)', migrations.RunSQL.noop),\n    ]",
+    ))
+    target = Target("sqlite", project, settings="inventory.settings")
+    assert target.manage("migrate", "-v0").returncode == 0 and target.manage("seed").returncode == 0
+    (project / "reset.yaml").unlink()
+    made = target.djreset("init")
+    assert made.code == 0, made.text
+    lines = {line.split()[1]: line for line in (project / "reset.yaml").read_text().splitlines() if line.startswith("    - ")}
+    assert "RunPython: fails on the new history (LookupError" in lines["library.0010_fill_legacy:1"]
+    assert "RunSQL: creates database objects" in lines["library.0010_fill_legacy:2"]
+    planned = target.djreset("plan")
+    assert planned.code == 0, planned.text
+
+
 def test_check_lists_every_problem_of_the_data_migrations_in_one_run(tmp_path: Path) -> None:
     with prepared("sqlite", INVENTORY, "inventory.settings", ("seed",), tmp_path) as target:
         config = target.project / "reset.yaml"
