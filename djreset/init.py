@@ -185,12 +185,17 @@ def _split_failing(run: Run, drafted: Draft, failures: dict[str, str]) -> tuple[
     others = [d for d in drafted.decisions if d.entry.split(":")[0] not in several]
     keep = tuple(d.entry for d in others if d.verdict == "keep" and d.entry.split(":")[0] not in failures)
     found: dict[str, str] = {}
-    for turn in range(max(len(ops) for ops in several.values())):
-        trying = [ops[turn] for ops in several.values() if turn < len(ops)]
-        policy = DataMigrationPolicy(keep=keep + tuple(op.key for op in trying), drop=tuple(d.entry for d in drafted.decisions))
-        _, carries = data_migrations.decided(loader, run.apps, policy, run.project.root, graphs.kept_migrations(run.django, run.apps))
-        failed = failing_carries(run, graphs.predict(run.django, run.apps, carries))
-        found.update({op.key: failed[op.origin] for op in trying if op.origin in failed})
+    passed: list[str] = []  # each turn keeps the operations that passed before it: a later one may need them
+    try:
+        for turn in range(max(len(ops) for ops in several.values())):
+            trying = [ops[turn] for ops in several.values() if turn < len(ops)]
+            policy = DataMigrationPolicy(keep=keep + tuple(passed) + tuple(op.key for op in trying), drop=tuple(d.entry for d in drafted.decisions))
+            _, carries = data_migrations.decided(loader, run.apps, policy, run.project.root, graphs.kept_migrations(run.django, run.apps))
+            failed = failing_carries(run, graphs.predict(run.django, run.apps, carries))
+            found.update({op.key: failed[op.origin] for op in trying if op.origin in failed})
+            passed += [op.key for op in trying if op.origin not in failed]
+    except Exception:  # the whole migrations the first trial found failing still go to drop
+        return drafted, failures
     split = [
         Decision(op.key, "drop", f"{op.kind}: fails on the new history ({' '.join(found[op.key].split())[:160]})") if op.key in found
         else Decision(op.key, "keep", f"{op.kind}: {triage.suggest(_operation(loader, op))[1]}")

@@ -137,7 +137,8 @@ class Run:
         tag = secrets.token_hex(8)
         # Extensions the listed apps' migrations create are theirs to create: ready-made,
         # one carried to the wrong place would go unseen (a fresh database lacks it).
-        scratch = live.scratch(tag, leave_out=data_migrations.extensions_created(self.django.loader(), self.apps, self.project.data_migrations))
+        left_out = data_migrations.extensions_created(self.django.loader(), self.apps)
+        scratch = live.scratch(tag, leave_out=left_out)
         quiet = Actions(Output(io.StringIO()), dry=False)  # scratch work is not the user's business
         entry = {"tag": tag, "server": live.server_key(), "name": scratch.spec.name, "env": self.env.name}
         with state.scratch_claim(self.project, entry) as created:
@@ -146,6 +147,13 @@ class Run:
             try:
                 with self.django.redirected(scratch.admin_django_settings()):
                     yield alias
+            except StepFailed as failure:
+                facts = getattr(live, "scratch_facts", dict)() if left_out else {}
+                present = set(facts.get("extensions", ())) & left_out
+                if not present:
+                    raise
+                raise StepFailed(f"{failure} (the scratch database gets no ready-made extension {', '.join(sorted(present))}: the "
+                                 "listed apps' migrations create them, so a fresh database has one only if a kept migration creates it)") from None
             finally:
                 scratch.discard(quiet)
 

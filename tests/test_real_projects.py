@@ -111,15 +111,18 @@ def test_init_tries_the_kept_migrations_with_the_settings_password_and_never_wri
 
 
 def test_init_keeps_the_operations_of_a_failing_migration_that_work(tmp_path: Path) -> None:
-    """0010_fill_legacy also creates an index by RunSQL: its RunPython fails on the new history,
-    its index does not, so only the first goes to drop (the index would be lost, and verify refuse)."""
+    """0010_fill_legacy also creates an index, a table and an index on it by RunSQL: its RunPython fails
+    on the new history, the others do not (the last one with the table before it), so only the first
+    goes to drop (the index would be lost, and verify refuse)."""
     project = tmp_path / "inventory"
     shutil.copytree(INVENTORY, project, ignore=shutil.ignore_patterns("__pycache__", "*.sqlite3*", ".djreset"))
     legacy = project / "library" / "migrations" / "0010_fill_legacy.py"
     legacy.write_text(legacy.read_text().replace(
         "operations = [migrations.RunPython(fill, migrations.RunPython.noop)]",
         "operations = [\n        migrations.RunPython(fill, migrations.RunPython.noop),\n"
-        "        migrations.RunSQL('CREATE INDEX library_genre_name_legacy ON library_genre (name)', migrations.RunSQL.noop),\n    ]",
+        "        migrations.RunSQL('CREATE INDEX library_genre_name_legacy ON library_genre (name)', migrations.RunSQL.noop),\n"
+        "        migrations.RunSQL('CREATE TABLE library_side (v integer)', migrations.RunSQL.noop),\n"
+        "        migrations.RunSQL('CREATE INDEX library_side_v ON library_side (v)', migrations.RunSQL.noop),\n    ]",
     ))
     target = Target("sqlite", project, settings="inventory.settings")
     assert target.manage("migrate", "-v0").returncode == 0 and target.manage("seed").returncode == 0
@@ -129,8 +132,20 @@ def test_init_keeps_the_operations_of_a_failing_migration_that_work(tmp_path: Pa
     lines = {line.split()[1]: line for line in (project / "reset.yaml").read_text().splitlines() if line.startswith("    - ")}
     assert "RunPython: fails on the new history (LookupError" in lines["library.0010_fill_legacy:1"]
     assert "RunSQL: creates database objects" in lines["library.0010_fill_legacy:2"]
+    assert "RunSQL: creates database objects" in lines["library.0010_fill_legacy:4"]  # tried with the table :3 makes
     planned = target.djreset("plan")
     assert planned.code == 0, planned.text
+
+
+def test_an_extension_reset_yaml_drops_is_one_a_fresh_database_lacks(tmp_path: Path) -> None:
+    """Dropping the migration that creates pg_trgm: the scratch database does not get it ready-made
+    either, so check refuses, and says why."""
+    with prepared("postgresql", EXTENSIONS, "extensions.settings", ("seed",), tmp_path) as target:
+        config = target.project / "reset.yaml"
+        config.write_text(config.read_text().replace("shop.0002_trigram, ", "").replace("environments:", "  drop: [shop.0002_trigram]\nenvironments:"))
+        result = target.djreset("check", "--env", "keep")
+        assert result.code == 1, result.text
+        assert "gin_trgm_ops" in result.out and "the scratch database gets no ready-made extension hstore, pg_trgm" in result.out
 
 
 def test_check_lists_every_problem_of_the_data_migrations_in_one_run(tmp_path: Path) -> None:

@@ -167,21 +167,20 @@ def sql_texts(sql: Any) -> list[Any]:
     return [sql] if isinstance(sql, str) else [item[0] if isinstance(item, (list, tuple)) else item for item in sql]
 
 
-def extensions_created(loader: "MigrationLoader", labels: Iterable[str], policy: "DataMigrationPolicy") -> set[str]:
-    """PostgreSQL extensions the listed apps' migrations create (but those reset.yaml
-    drops: then the database's own): a scratch database gets them from the new
-    migrations, not ready-made."""
+def extensions_created(loader: "MigrationLoader", labels: Iterable[str]) -> set[str]:
+    """PostgreSQL extensions the listed apps' old migrations create: a scratch database
+    must get them from the new migrations, not ready-made (also one reset.yaml drops:
+    a fresh database would not get it either)."""
     from django.db.migrations.operations import RunSQL
 
+    labels = set(labels)
     names: set[str] = set()
-    for op in find(loader, labels):
-        operation = loader.disk_migrations[(op.app, op.migration)].operations[op.index - 1]
-        if decision(op, policy) == "drop":
-            continue
-        if isinstance(operation, RunSQL):
-            names |= {found.lower() for text in sql_texts(operation.sql) for found in EXTENSION_SQL.findall(str(text))}
-        elif type(operation).__module__.startswith("django.contrib.postgres") and type(operation).__name__.endswith("Extension"):
-            names.add(str(getattr(operation, "name", "")).lower())
+    for (app, _), migration in loader.disk_migrations.items():
+        for operation in migration.operations if app in labels else ():
+            if isinstance(operation, RunSQL):
+                names |= {found.lower() for text in sql_texts(operation.sql) for found in EXTENSION_SQL.findall(str(text))}
+            elif type(operation).__module__.startswith("django.contrib.postgres") and type(operation).__name__.endswith("Extension"):
+                names.add(str(getattr(operation, "name", "")).lower())
     return names - {""}
 
 
