@@ -44,12 +44,16 @@ class Draft:
     settings: str
     apps: list[str]
     databases: dict[str, dict[str, object]]
-    password_variables: list[str]
+    # Each variable the draft names a password by → the settings' own password behind it
+    # (the trial may use it in this process; it is never written).
+    passwords: dict[str, str] = field(repr=False, compare=False)
     decisions: list[Decision]  # one per operation makemigrations cannot re-create (or per migration)
     default_env: str  # keep when the database exists (it has history to keep), else dev
     left_out: list[str] = field(default_factory=list)  # apps with models but no migrations yet (keep refuses them)
-    # The settings' own password behind each variable: the trial may use them in this process, never written.
-    passwords: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def password_variables(self) -> list[str]:
+        return list(self.passwords)
 
 
 def find_settings(root: Path, given: str | None) -> str:
@@ -82,22 +86,21 @@ def draft(root: Path, settings: str) -> Draft:
     if not own:
         raise ConfigError(f"found no app of the project's own under {root} (apps in site-packages or a virtualenv never count)")
     databases: dict[str, dict[str, object]] = {}
-    variables, passwords = [], {}
+    passwords: dict[str, str] = {}
     for alias, entry in bridge.settings.DATABASES.items():
         engine = engines.for_django(alias, dict(entry))
         block = engine.draft_block(root)
         if engine.spec.password:
             variable = _variable(settings, alias)
             block["password"] = "${" + variable + "}"
-            variables.append(variable)
             passwords[variable] = engine.spec.password
         databases[alias] = block
     decisions = decide(bridge.loader(), data_migrations.find(bridge.loader(), own))
     if not _has_history(bridge, own):
-        return Draft(settings, own, databases, variables, decisions, "dev", passwords=passwords)
+        return Draft(settings, own, databases, passwords, decisions, "dev")
     # Keeping the database, an app with models and no migrations is refused: its tables exist unrecorded.
     left_out = [label for label in own if not has_migrations(label)]
-    return Draft(settings, [label for label in own if label not in left_out], databases, variables, decisions, "keep", left_out, passwords)
+    return Draft(settings, [label for label in own if label not in left_out], databases, passwords, decisions, "keep", left_out)
 
 
 def decide(loader: "MigrationLoader", operations: list[data_migrations.SpecialOperation]) -> list[Decision]:
@@ -197,7 +200,7 @@ def _split_failing(run: Run, drafted: Draft, failures: dict[str, str]) -> tuple[
     except Exception:  # the whole migrations the first trial found failing still go to drop
         return drafted, failures
     split = [
-        Decision(op.key, "drop", f"{op.kind}: fails on the new history ({' '.join(found[op.key].split())[:160]})") if op.key in found
+        Decision(op.key, "drop", f"{op.kind}: fails on the new history ({_short(found[op.key])})") if op.key in found
         else Decision(op.key, "keep", f"{op.kind}: {triage.suggest(_operation(loader, op))[1]}")
         for ops in several.values() for op in ops
     ]
@@ -229,7 +232,12 @@ def trial(config_path: Path, drafted: Draft) -> tuple[Draft, str | None]:
             run.django.close_connections()
         for name in lent:
             os.environ.pop(name, None)
-    return dropped_on_trial(drafted, {origin: " ".join(error.split())[:160] for origin, error in failures.items()}), None
+    return dropped_on_trial(drafted, {origin: _short(error) for origin, error in failures.items()}), None
+
+
+def _short(error: str) -> str:
+    """An error on one line of a draft's comment."""
+    return " ".join(error.split())[:160]
 
 
 def _flow(block: dict[str, object]) -> str:

@@ -610,7 +610,7 @@ def test_run_first_carried_migrations_chain_and_run_before_the_models_on_a_scrat
 def test_an_update_kept_for_a_seed_the_trial_drops_is_dropped_with_it() -> None:
     from djreset.init import Decision, Draft, dropped_on_trial
 
-    draft = Draft("s", ["shop"], {}, [], [
+    draft = Draft("s", ["shop"], {}, {}, [
         Decision("shop.0001_seed", "keep", "RunPython: creates rows (bulk_create): a fresh database needs them"),
         Decision("shop.0002_fix", "keep", "RunPython: changes rows that the kept shop.0001_seed creates: a fresh database needs the change too"),
     ], "keep")

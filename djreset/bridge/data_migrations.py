@@ -155,11 +155,17 @@ def creates_prerequisite(operation: Any) -> bool:
     if isinstance(operation, RunSQL) and not operation.state_operations:
         statements = [part for text in sql_texts(operation.sql) for part in str(text).split(";") if part.strip()]
         return bool(statements) and all(PREREQUISITE_SQL.match(statement) for statement in statements)
+    return _is_postgres(operation, "CreateExtension", "CreateCollation")
+
+
+def _is_postgres(operation: Any, *names: str) -> bool:
+    """Is ``operation`` one of these django.contrib.postgres operations (or a subclass)?
+    Imported only for a project that uses them: it needs psycopg."""
     if not type(operation).__module__.startswith("django.contrib.postgres"):
         return False
-    from django.contrib.postgres.operations import CreateCollation, CreateExtension
+    from django.contrib.postgres import operations
 
-    return isinstance(operation, (CreateExtension, CreateCollation))
+    return isinstance(operation, tuple(getattr(operations, name) for name in names))
 
 
 def sql_texts(sql: Any) -> list[Any]:
@@ -179,9 +185,9 @@ def extensions_created(loader: "MigrationLoader", labels: Iterable[str]) -> set[
         for operation in migration.operations if app in labels else ():
             if isinstance(operation, RunSQL):
                 names |= {found.lower() for text in sql_texts(operation.sql) for found in EXTENSION_SQL.findall(str(text))}
-            elif type(operation).__module__.startswith("django.contrib.postgres") and type(operation).__name__.endswith("Extension"):
-                names.add(str(getattr(operation, "name", "")).lower())
-    return names - {""}
+            elif _is_postgres(operation, "CreateExtension"):
+                names.add(operation.name.lower())
+    return names
 
 
 EXTENSION_SQL = re.compile(r'CREATE\s+EXTENSION\s+(?:IF\s+NOT\s+EXISTS\s+)?"?([\w-]+)"?', re.I)

@@ -338,23 +338,23 @@ def apply_to_empty(
     plan = executor.migration_plan(targets, clean_start=True)
     if only is not None:
         plan = [(migration, backwards) for migration, backwards in plan if (migration.app_label, migration.name) in only]
-    current: list = ["the migration plan", None]
+    current: list[Key | None] = [None]  # the migration running
     if progress is not None:
         progress.total = len(plan)
 
     def follow(action: str, migration: "Migration | None" = None, fake: bool = False) -> None:
         if migration is not None:
-            current[:] = [f"{migration.app_label}.{migration.name}", (migration.app_label, migration.name)]
+            current[0] = (migration.app_label, migration.name)
         if progress is not None and action == "apply_success":
             progress.advance()
 
     executor.progress_callback = follow
     try:
-        with _failures_named(lambda: current[0]):
+        with _failures_named(lambda: ".".join(current[0]) if current[0] else "the migration plan"):
             executor.migrate(targets, plan=plan)
     except StepFailed:
-        if failed_at is not None and current[1] is not None:
-            failed_at.append(current[1])
+        if failed_at is not None and current[0] is not None:
+            failed_at.append(current[0])
         raise
 
 

@@ -75,27 +75,31 @@ def _makes_models(origin: "Migration | None", keep: Iterable[int]) -> bool:
 def _apps_named_first(loader: "MigrationLoader", labels: set[str], new: dict[str, list["Migration"]]) -> set[str]:
     """Listed apps whose first migration something names after the reset: an unlisted
     app's ``(app, "__first__")`` or swappable dependency, or a new migration's swappable one."""
-    from django.conf import settings
-
     found = {target[0] for _, _, target, _ in replacing.references(loader, labels) if target[1] == "__first__"}
     for made in new.values():
         for migration in made:
-            found |= {getattr(settings, dep[1]).split(".")[0] for dep in migration.dependencies if dep[0] == "__setting__"}
+            found |= {_depended_on(dep)[0] for dep in migration.dependencies if dep[0] == "__setting__"}
     return found & labels
+
+
+def _depended_on(dependency: tuple[str, str]) -> tuple[str, str]:
+    """A new migration's dependency as a key: the autodetector's ``("__setting__",
+    "AUTH_USER_MODEL")`` is the swappable model's app, from its first migration."""
+    from django.conf import settings
+
+    if dependency[0] == "__setting__":
+        return getattr(settings, dependency[1]).split(".")[0], "__first__"
+    return dependency[0], dependency[1]
 
 
 def _depends_on_other_listed(new: dict[str, list["Migration"]], first: "Migration") -> bool:
     """Does ``first`` run after a new migration of another listed app (which will depend on it)?"""
-    from django.conf import settings
-
     by_key = {(label, migration.name): migration for label, made in new.items() for migration in made}
     firsts = {label: made[0] for label, made in new.items() if made}
     seen, todo = set(), [first]
     while todo:
         for dependency in todo.pop().dependencies:
-            app, name = dependency[0], dependency[1]
-            if app == "__setting__":  # the swappable model's app, from its first migration
-                app, name = getattr(settings, name).split(".")[0], "__first__"
+            app, name = _depended_on(dependency)
             target = by_key.get((app, name)) or (firsts.get(app) if name == "__first__" else None)
             if target is None or (app, target.name) in seen:
                 continue
@@ -159,13 +163,8 @@ def keep_run_before(new: dict[str, list["Migration"]], carries: Iterable["data_m
 
 def _listed_reach(new: dict[str, list["Migration"]]) -> dict[str, set[str]]:
     """Per listed app, the listed apps its new migrations depend on, directly or not."""
-    from django.conf import settings
-
     direct = {
-        label: {
-            getattr(settings, dep[1]).split(".")[0] if dep[0] == "__setting__" else dep[0]
-            for migration in made for dep in migration.dependencies
-        } & set(new) - {label}
+        label: {_depended_on(dep)[0] for migration in made for dep in migration.dependencies} & set(new) - {label}
         for label, made in new.items()
     }
     reach = {}

@@ -351,9 +351,9 @@ class ServerEngine(Engine):
     def scratch(self, tag: str, leave_out: Iterable[str] = ()) -> "ServerEngine":
         """A scratch sibling, with the live database's extensions but those in ``leave_out``."""
         engine = self.scratch_named(scratch_name(self.spec.name, tag, self.max_name_length))
-        facts = self.scratch_facts()
+        facts, leave_out = self.scratch_facts(), set(leave_out)
         if "extensions" in facts:
-            facts["extensions"] = [name for name in facts["extensions"] if name.lower() not in set(leave_out)]
+            facts["extensions"] = [name for name in facts["extensions"] if name.lower() not in leave_out]
         engine.recreate_with(facts)
         return engine
 

@@ -36,13 +36,13 @@ def _files_are_reset(run: Run) -> bool:
     )
 
 
-def _predicted(run: Run) -> tuple[list, Any]:
-    """The kept data migrations as the reset will carry them (in memory), and the graph they run in."""
+def _predicted(run: Run) -> tuple["graphs.ResetGraph", Any]:
+    """The reset as it will be (in memory), and the graph after it."""
     loader = run.django.loader()
     kept = graphs.kept_migrations(run.django, run.apps)
     carries = data_migrations.plan_carries(loader, data_migrations.find(loader, run.apps, kept), run.project.data_migrations)
     reset = graphs.predict(run.django, run.apps, carries)
-    return graphs.carried_in_memory(reset), graphs.after_reset_graph(run.django, run.apps, reset)
+    return reset, graphs.after_reset_graph(run.django, run.apps, reset)
 
 
 def _models_are_the_files(run: Run, alias: str) -> bool:
@@ -69,11 +69,11 @@ def _what_to_build(run: Run, alias: str) -> tuple[str, list | None, set | None, 
     around the models or None, the applied migrations to replay or None, the
     graph the carried migrations run in)."""
     if not _files_are_reset(run):
-        carried, graph = _predicted(run)
-        if graph is not None and graphs.kept_migrations(run.django, run.apps):
+        reset, graph = _predicted(run)
+        if graph is not None and reset.kept:
             # A partial reset's kept migrations change the models after the carried ones ran: migrate it all.
             return "the migrations the reset will write, and the ones it keeps, migrated in order", None, set(graph.nodes), graph
-        return "the migrations the reset will write (the models they create, plus the kept data migrations)", carried, None, graph
+        return "the migrations the reset will write (the models they create, plus the kept data migrations)", graphs.carried_in_memory(reset), None, graph
     loader = run.django.loader()
     if _models_are_the_files(run, alias):
         carried = graphs.carried_on_disk(loader, run.apps)
