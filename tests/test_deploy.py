@@ -23,7 +23,7 @@ import pytest
 from conftest import APPS, ENGINES, EXAMPLE, REPO, Target, _server_target, migration_files, prepared
 from test_keep import SEEDED, assert_fresh_database_matches, assert_kept, listed_history, new_rows, project_files, tag, written
 
-CYCLE, INVENTORY, SQUASHED = (REPO / "tests" / "projects" / name for name in ("cycle", "inventory", "squashed"))
+CYCLE, CYCLEFEW, INVENTORY, SQUASHED = (REPO / "tests" / "projects" / name for name in ("cycle", "cyclefew", "inventory", "squashed"))
 
 
 def ship(source: Path, target: Target, apps: tuple[str, ...] = APPS) -> None:
@@ -221,6 +221,36 @@ def test_an_fk_cycle_deploys_and_retires(cycle_pair: tuple[Target, Target]) -> N
     assert_retires(reset_env, ("left", "right"))
     ship(reset_env.project, deployed, ("left", "right"))
     assert_retires(deployed, ("left", "right"))
+
+
+@pytest.fixture(params=ENGINES[:2])
+def cyclefew_pair(request: pytest.FixtureRequest, tmp_path: Path):
+    with prepared(request.param, CYCLEFEW, "cyclefew.settings", ("seed",), tmp_path / "reset") as one:
+        with prepared(request.param, CYCLEFEW, "cyclefew.settings", ("seed",), tmp_path / "deployed") as two:
+            yield one, two
+
+
+def test_a_cycle_making_more_new_migrations_than_old_ones_deploys(cyclefew_pair: tuple[Target, Target]) -> None:
+    """left had one migration and the cycle splits it in two: both replace it (a deployed database counts
+    both applied), and fans, not reset, which depended on it, runs after the last of them on a fresh database."""
+    reset_env, deployed = cyclefew_pair
+    apps = ("left", "right")
+    reset(reset_env, apps)
+    first, last = written(reset_env.project)["left"]
+    for name in (first, last):
+        assert "replaces = [('left', '0001_initial')]" in (reset_env.project / "left" / "migrations" / f"{name}.py").read_text()
+    assert "run_before = [('fans', '0001_initial')]" in (reset_env.project / "left" / "migrations" / f"{last}.py").read_text()
+    assert_migrate_records_the_reset(deployed, reset_env.project, apps)
+    refused = reset_env.djreset("retire", "--env", "keep", "--yes")
+    assert refused.code == 1, refused.text
+    assert f"fans.0001_initial names ('left', '0001_initial') in dependencies, which the reset replaced: change it to ('left', '{last}')" in refused.err
+    for target in (reset_env, deployed):
+        edited = target.project / "fans" / "migrations" / "0001_initial.py"
+        edited.write_text(edited.read_text().replace('("left", "0001_initial")', f'("left", "{last}")'))
+    assert_retires(reset_env, apps)
+    ship(reset_env.project, deployed, apps)
+    assert_retires(deployed, apps)
+    assert_fresh_database_matches(deployed, deployed.introspect(), apps, ())
 
 
 @pytest.fixture(params=ENGINES[:2])

@@ -265,12 +265,23 @@ def test_each_new_migration_replaces_one_old_and_the_last_takes_the_rest() -> No
     left = [SimpleNamespace(name="0001_reset_x", replaces=[]), SimpleNamespace(name="0002_reset_x", replaces=[])]
     right = [SimpleNamespace(name="0001_reset_x", replaces=[])]
     splits = {"left": Split(("0001_initial", "0002_fk", "0003_seed", "0004_more")), "right": Split(("0001_initial",))}
-    assert assign({"left": left, "right": right}, {("left", "0003_seed")}, splits) == []
+    assign({"left": left, "right": right}, {("left", "0003_seed")}, splits)
     assert [m.replaces for m in left] == [[("left", "0001_initial")], [("left", "0002_fk"), ("left", "0004_more")]]
     assert right[0].replaces == [("right", "0001_initial")]
-    short = [SimpleNamespace(name="0001_reset_x", replaces=[]), SimpleNamespace(name="0002_reset_x", replaces=[])]
-    (problem,) = assign({"right": short}, set(), {"right": Split(("0001_initial",))})
-    assert "right: the reset makes 2 migrations (0001_reset_x, 0002_reset_x) but only 1 old one(s)" in problem
+
+
+def test_more_new_migrations_than_old_ones_share_the_last_old_one() -> None:
+    """The shared one's unlisted dependents run after the last sharer; what ran before it, before the first."""
+    from djreset.bridge.replacing import Split, assign
+
+    made = [SimpleNamespace(name=f"000{i}_reset_x", replaces=[], dependencies=[], run_before=[]) for i in (1, 2, 3, 4)]
+    outside = [(("fans", "0001_initial"), None, ("cloud", "0002_b"), "dependencies"),
+               (("early", "0003_x"), None, ("cloud", "0002_b"), "run_before"),
+               (("fans", "0002_more"), None, ("cloud", "0001_a"), "dependencies")]
+    assign({"cloud": made}, set(), {"cloud": Split(("0001_a", "0002_b"))}, outside)
+    assert [m.replaces for m in made] == [[("cloud", "0001_a")]] + [[("cloud", "0002_b")]] * 3
+    assert made[-1].run_before == [("fans", "0001_initial")] and made[1].dependencies == [("early", "0003_x")]
+    assert made[0].run_before == made[0].dependencies == []
 
 
 def test_a_kept_migration_is_re_pointed_with_its_quotes_and_layout() -> None:

@@ -114,7 +114,8 @@ def predict(bridge: "DjangoBridge", labels: Iterable[str], carries: Iterable["da
     separate, inlined = prerequisites.inline(loader, labels, new, prerequisites.keep_run_before(new, carries))
     names = {label: [migration.name for migration in migrations] for label, migrations in new.items()}
     placements = data_migrations.place(separate, names, tag) if separate else []
-    problems += replacing.assign(new, {(placement.carry.app, placement.carry.migration) for placement in placements}, splits)
+    replacing.assign(new, {(placement.carry.app, placement.carry.migration) for placement in placements}, splits,
+                     replacing.references(loader, labels))
     repoint = replacing.repoint_map(splits, _last_new(names, placements))
     carried = _carried(loader, placements, labels)
     reset = ResetGraph(new, _broken(loader, splits, new, carried), carried, outside, splits=splits,

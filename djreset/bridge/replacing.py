@@ -5,8 +5,9 @@ has, and gives each one a ``replaces`` list, as Django's squashed migrations
 have.  On a database where the old migrations are applied, plain ``manage.py
 migrate`` then counts the new ones as applied and records them; on an empty
 database it runs them.  Every old migration is replaced by exactly one new
-one, so Django also remaps other apps' dependencies on old migrations while
-``replaces`` is there.  ``retire`` removes the lists (and the old rows) once
+one (unless a foreign-key cycle makes more new migrations than the app had:
+:func:`assign`), so Django also remaps other apps' dependencies on old
+migrations while ``replaces`` is there.  ``retire`` removes the lists (and the old rows) once
 every environment has recorded the new migrations.
 
 Names: Django's autodetector numbers the new migrations and names them
@@ -183,30 +184,45 @@ def earlier_resets(loader: "MigrationLoader", labels: Iterable[str], ours: Mappi
     ]
 
 
-def assign(new: Mapping[str, list["Migration"]], carried_origins: set[Key], splits: Mapping[str, Split]) -> list[str]:
-    """Give each new migration the old ones it replaces; why it cannot, per app.
+def assign(new: Mapping[str, list["Migration"]], carried_origins: set[Key], splits: Mapping[str, Split],
+           outside: Iterable[tuple[Key, "Migration", Key, str]] = ()) -> None:
+    """Give each new migration the old ones it replaces.
 
     A carried data migration replaces its origin (``data_migrations.place``);
     the app's other replaced migrations go, in order, one to each new migration
-    but the last, which takes the rest: each new one replaces at least one
-    (so a deployed database counts it as applied), and other apps' dependencies
-    on late migrations are remapped to the app's last new one.
+    but the last, which takes the rest: each new one replaces at least one (so a
+    deployed database counts it as applied), and other apps' dependencies on
+    late migrations are remapped to the app's last new one.  ``outside``: what
+    unlisted migrations name, as :func:`references` gives it.
     """
-    problems = []
     for label, made in new.items():
         left = [name for name in splits[label].replaced if (label, name) not in carried_origins and name not in splits[label].unreplaced]
         if not made or not left:  # nothing to replace: an app that had no migrations
             continue
         if len(left) < len(made):
-            problems.append(
-                f"{label}: the reset makes {len(made)} migrations ({', '.join(m.name for m in made)}) but only {len(left)} old "
-                f"one(s) are left for them to replace; each must replace one, so a deployed database counts it as applied"
-            )
+            _share_last(label, made, left, outside)
             continue
         for migration, name in zip(made[:-1], left[: len(made) - 1], strict=True):
             migration.replaces = [(label, name)]
         made[-1].replaces = [(label, name) for name in left[len(made) - 1:]]
-    return problems
+
+
+def _share_last(label: str, made: list["Migration"], left: list[str], outside: Iterable[tuple[Key, "Migration", Key, str]]) -> None:
+    """More new migrations than old ones left (a foreign-key cycle split the app):
+    the new ones from the last old one's turn on all replace it, as squash tools'
+    "replaces all" does, so a deployed database still counts each applied.  Django
+    remaps an unlisted migration that named the shared one to any of them, so the
+    last new one runs before its dependents and the first sharer after what had
+    to run before it: a fresh database still builds in order."""
+    first = len(left) - 1
+    for migration, name in zip(made[:first], left[:first], strict=True):
+        migration.replaces = [(label, name)]
+    shared = (label, left[-1])
+    for migration in made[first:]:
+        migration.replaces = [shared]
+    named = [(key, where) for key, _, target, where in outside if target == shared]
+    made[-1].run_before = [key for key, where in named if where == "dependencies"]
+    made[first].dependencies += [key for key, where in named if where == "run_before"]
 
 
 # -- kept migrations of a partial reset ------------------------------------------------------
@@ -319,12 +335,11 @@ def without_replaces(source: str) -> str | None:
 def replaced_by(loader: "MigrationLoader", labels: Iterable[str]) -> dict[Key, Key]:
     """Old migration → the new one of a listed app that replaces it."""
     labels = set(labels)
-    return {
-        old: key
-        for key, migration in loader.replacements.items()
-        if key[0] in labels and RESET_NAME.search(key[1])  # the project's own squashes stay Django's business
-        for old in migration.replaces
-    }
+    found: dict[Key, Key] = {}
+    for key, migration in sorted(loader.replacements.items()):  # an old one several replace: the last of them
+        if key[0] in labels and RESET_NAME.search(key[1]):  # the project's own squashes stay Django's business
+            found.update((tuple(old), key) for old in migration.replaces)
+    return found
 
 
 def stale_references(loader: "MigrationLoader", old: Mapping[Key, Key]) -> list[str]:

@@ -51,19 +51,25 @@ def render(migrations: dict[str, list["Migration"]]) -> list[NewFile]:
     for label, made in migrations.items():
         for migration in made:
             writer = MigrationWriter(migration, include_header=True)
-            source = _mark_moved_in(writer.as_string(), getattr(migration, INLINED, None))
+            source = _add_to_class(writer.as_string(), _moved_in(getattr(migration, INLINED, None)) + _run_before(migration))
             files.append(NewFile(label, migration.name, Path(writer.path), source, len(migration.operations)))
     return files
 
 
-def _mark_moved_in(source: str, moved_in: dict[int, str] | None) -> str:
-    """Say in the class which operations came from which old migration (Django's
-    writer knows no such attribute): reset.yaml's decisions keep naming them."""
-    if not moved_in:
-        return source
+def _moved_in(moved_in: dict[int, str] | None) -> list[str]:
+    """Which operations came from which old migration (reset.yaml's decisions keep naming them)."""
+    return [f"    {INLINED} = {moved_in!r}  # kept operations djreset moved here, by origin\n"] if moved_in else []
+
+
+def _run_before(migration: "Migration") -> list[str]:
+    """``run_before``, which Django's writer leaves out (the autodetector never sets it; a reset may)."""
+    return [f"    run_before = {[tuple(key) for key in migration.run_before]!r}\n"] if migration.run_before else []
+
+
+def _add_to_class(source: str, lines: list[str]) -> str:
+    """Attributes Django's writer does not write, first in the Migration class."""
     head = "class Migration(migrations.Migration):\n"
-    line = f"    {INLINED} = {moved_in!r}  # kept operations djreset moved here, by origin\n"
-    return source.replace(head, head + line, 1)
+    return source.replace(head, head + "".join(lines), 1) if lines else source
 
 
 def write(file: NewFile) -> None:
