@@ -137,6 +137,33 @@ def test_init_keeps_the_operations_of_a_failing_migration_that_work(tmp_path: Pa
     assert planned.code == 0, planned.text
 
 
+def test_a_kept_migration_failing_in_the_database_does_not_fail_the_ones_after_it(tmp_path: Path) -> None:
+    """Genre.rank came later, NOT NULL without a default: 0003's bulk_create fails on the new history with
+    an IntegrityError inside its transaction.  On SQLite, the schema editor's exit then checked constraints
+    in the broken transaction, and every later kept migration (0007) was reported failing with it."""
+    project = tmp_path / "inventory"
+    shutil.copytree(INVENTORY, project, ignore=shutil.ignore_patterns("__pycache__", "*.sqlite3*", ".djreset"))
+    models = project / "library" / "models.py"
+    models.write_text(models.read_text().replace(
+        "    name = models.CharField(max_length=50, unique=True)\n", "    name = models.CharField(max_length=50, unique=True)\n    rank = models.IntegerField()\n", 1))
+    (project / "library" / "migrations" / "0014_genre_rank.py").write_text(
+        "from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n"
+        "    dependencies = [(\"library\", \"0013_title_index\")]\n"
+        "    operations = [migrations.AddField(\"genre\", \"rank\", models.IntegerField(default=0), preserve_default=False)]\n")
+    target = Target("sqlite", project, settings="inventory.settings")
+    assert target.manage("migrate", "-v0").returncode == 0 and target.manage("seed").returncode == 0
+    result = target.djreset("check", "--env", "keep")
+    assert result.code == 1, result.text
+    assert "library.0003_seed_genres fails on the new history: IntegrityError: NOT NULL constraint failed: library_genre.rank" in result.out
+    assert "TransactionManagementError" not in result.text and "0007_load_settings fails" not in result.out
+    (project / "reset.yaml").unlink()
+    made = target.djreset("init")
+    assert made.code == 0, made.text
+    lines = {line.split()[1]: line for line in (project / "reset.yaml").read_text().splitlines() if line.startswith("    - ")}
+    assert "fails on the new history (IntegrityError" in lines["library.0003_seed_genres"]
+    assert "creates rows (get_or_create)" in lines["library.0007_load_settings"]
+
+
 def test_an_extension_reset_yaml_drops_is_one_a_fresh_database_lacks(tmp_path: Path) -> None:
     """Dropping the migration that creates pg_trgm: the scratch database does not get it ready-made
     either, so check refuses, and says why."""

@@ -19,6 +19,7 @@ from djreset.bridge import data_migrations, prerequisites, replacing
 from djreset.errors import StepFailed
 
 if TYPE_CHECKING:
+    from django.db.backends.base.schema import BaseDatabaseSchemaEditor
     from django.db.migrations import Migration
     from django.db.migrations.graph import MigrationGraph
     from django.db.migrations.loader import MigrationLoader
@@ -408,8 +409,25 @@ def _state_at(bridge: "DjangoBridge", graph: "MigrationGraph | None", migration:
 
 
 def _apply(bridge: "DjangoBridge", alias: str, graph: "MigrationGraph | None", migration: "Migration") -> None:
-    with bridge.connection(alias).schema_editor(atomic=migration.atomic) as editor:
+    editor = bridge.connection(alias).schema_editor(atomic=migration.atomic)
+    editor.__enter__()
+    try:
         migration.apply(_state_at(bridge, graph, migration), editor)
+        editor.__exit__(None, None, None)
+    except BaseException as exc:
+        _abandon(editor, exc)
+        raise
+
+
+def _abandon(editor: "BaseDatabaseSchemaEditor", exc: BaseException) -> None:
+    """Leave the schema editor of a migration that failed, its transaction rolled
+    back.  Not through the editor's own exit: SQLite's checks constraints inside
+    the broken transaction, which raises over the real error and leaves the
+    transaction open, so every later migration tried on the connection fails too."""
+    connection = editor.connection
+    if editor.atomic_migration and connection.in_atomic_block:
+        editor.atomic.__exit__(type(exc), exc, exc.__traceback__)
+    connection.enable_constraint_checking()
 
 
 def create_from_models(
