@@ -164,6 +164,46 @@ def test_a_kept_migration_failing_in_the_database_does_not_fail_the_ones_after_i
     assert "creates rows (get_or_create)" in lines["library.0007_load_settings"]
 
 
+def test_a_kept_migration_depending_on_the_user_model_is_written_with_its_setting(tmp_path: Path) -> None:
+    """swappable_dependency(settings.AUTH_USER_MODEL) in a kept migration: Django keeps only the setting's
+    value ("auth.User"), which the carried file named as a setting and could not load (record-new failed)."""
+    with prepared("sqlite", INVENTORY, "inventory.settings", (), tmp_path) as target:
+        origin = target.project / "library" / "migrations" / "0007_load_settings.py"
+        origin.write_text(origin.read_text().replace("from django.db import migrations", "from django.conf import settings\nfrom django.db import migrations").replace(
+            'dependencies = [("library", "0006_sitesetting")]',
+            'dependencies = [("library", "0006_sitesetting"), migrations.swappable_dependency(settings.AUTH_USER_MODEL)]'))
+        target.manage("seed")
+        before = target.introspect()
+        result = target.djreset("reset", "--env", "keep", "--yes")
+        assert result.code == 0, result.text
+        carried = next((target.project / "library" / "migrations").glob("*_load_settings.py")).read_text()
+        assert "migrations.swappable_dependency(settings.AUTH_USER_MODEL)," in carried
+        assert_kept(target, before, ("library",))
+
+
+def test_a_kept_migration_whose_class_builds_its_operations_in_code_is_refused_before_anything(tmp_path: Path) -> None:
+    """Operations chosen by `if connection.vendor` in the class body (wagtail's search index): the file
+    djreset would write keeps the code and with it the state operations the initial migration already
+    has; plan and reset refuse it, naming what would be written, and nothing changes."""
+    with prepared("sqlite", INVENTORY, "inventory.settings", ("seed",), tmp_path) as target:
+        index = target.project / "library" / "migrations" / "0013_title_index.py"
+        sql = 'migrations.RunSQL("CREATE INDEX library_book_title_idx ON library_book (title)", migrations.RunSQL.noop)'
+        index.write_text(
+            "from django.db import connection, migrations, models\n\n\nclass Migration(migrations.Migration):\n"
+            '    dependencies = [("library", "0012_recount")]\n'
+            '    if connection.vendor == "sqlite":\n'
+            f'        operations = [migrations.AlterField("book", "title", models.CharField(max_length=200)), {sql}]\n'
+            "    else:\n"
+            f"        operations = [{sql}]\n")
+        files, database = project_files(target), target.introspect()
+        for task in ("plan", "reset"):
+            result = target.djreset(task, "--env", "keep", "--yes")
+            assert result.code == 1, result.text
+            assert ("the kept data migration library.0013_title_index would be written with 2 operation(s) (AlterField, RunSQL), "
+                    "not the 1 kept (RunSQL)") in result.err, task
+        assert project_files(target) == files and target.introspect() == database
+
+
 def test_an_extension_reset_yaml_drops_is_one_a_fresh_database_lacks(tmp_path: Path) -> None:
     """Dropping the migration that creates pg_trgm: the scratch database does not get it ready-made
     either, so check refuses, and says why."""

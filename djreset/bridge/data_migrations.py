@@ -21,6 +21,7 @@ from djreset.errors import Refused
 
 if TYPE_CHECKING:
     from django.db.migrations.loader import MigrationLoader
+    from django.db.migrations.operations.base import Operation
 
     from djreset.config import DataMigrationPolicy
 
@@ -298,7 +299,7 @@ def _seen_dependencies(
     nodes in its ancestry, and the kept data migrations there; ``place`` points
     them at the migrations there will be after the reset."""
     migration = loader.disk_migrations[key]
-    found = [(dep[0], dep[1], getattr(dep, "setting", None)) for dep in migration.dependencies]
+    found = [(dep[0], dep[1], _setting_named(getattr(dep, "setting", None))) for dep in migration.dependencies]
     if direct_only or key not in loader.graph.nodes:
         return tuple(found)
     ancestry = set(loader.graph.forwards_plan(key)) - {key}
@@ -310,6 +311,21 @@ def _seen_dependencies(
         if latest or node in kept:
             found.append((node[0], node[1], None))
     return tuple(dict.fromkeys(found))
+
+
+def _setting_named(value: str | None) -> str | None:
+    """The setting a swappable dependency was written with: Django keeps only its
+    value (``"auth.User"``); the models that can be swapped name their settings."""
+    if not value:
+        return None
+    from django.apps import apps
+    from django.conf import settings
+
+    for model in apps.get_models(include_swapped=True):
+        setting = model._meta.swappable
+        if setting and getattr(settings, setting, None) == value:
+            return setting
+    return None  # no longer swappable: the dependency stays a plain (app, "__first__")
 
 
 def carried_name(carry: Carry, number: int, tag: str = "") -> str:
@@ -473,6 +489,29 @@ def render(placement: Placement) -> str:
     for start, end, text in sorted(edits, reverse=True):
         source = source[:start] + text + source[end:]
     return source
+
+
+def unwritable(placement: Placement, kept: list["Operation"], package: str) -> str | None:
+    """Why the file :func:`render` writes would not hold the operations check and
+    verify try (``kept``), or None.  It is run as Django would import it: a
+    migration whose class body builds its operations in code (``if
+    connection.vendor == ...``) keeps that code, and with it other operations."""
+    namespace = {"__name__": f"{package}.{placement.name}", "__package__": package}
+    try:
+        exec(compile(render(placement), f"{placement.name}.py", "exec"), namespace)  # the project's own migration, as Django imports it
+        written = list(namespace["Migration"].operations)
+    except Exception as exc:  # the project's own code: any error is the answer
+        return f"does not load as djreset would write it ({type(exc).__name__}: {exc})"
+    if [_shape(op) for op in written] != [_shape(op) for op in kept]:
+        return (f"would be written with {len(written)} operation(s) ({', '.join(type(op).__name__ for op in written)}), "
+                f"not the {len(kept)} kept ({', '.join(type(op).__name__ for op in kept)}): its class builds its operations in code")
+    return None
+
+
+def _shape(operation: "Operation") -> tuple[Any, ...]:
+    """What identifies an operation across two imports of its module (functions are new objects)."""
+    code = tuple(getattr(getattr(operation, name, None), "__qualname__", None) for name in ("code", "reverse_code"))
+    return type(operation).__qualname__, code, repr(getattr(operation, "sql", None)), len(getattr(operation, "database_operations", ()))
 
 
 def _carried_header(placement: Placement, indent: str) -> str:

@@ -119,6 +119,7 @@ def predict(bridge: "DjangoBridge", labels: Iterable[str], carries: Iterable["da
                      replacing.references(loader, labels))
     repoint = replacing.repoint_map(splits, _last_new(names, placements))
     carried = _carried(loader, placements, labels)
+    problems += _unwritable(loader, placements, carried)
     reset = ResetGraph(new, _broken(loader, splits, new, carried), carried, outside, splits=splits,
                        kept=replacing.repointed(loader, splits, repoint), repoint=repoint, tag=tag, carries=tuple(separate), inlined=inlined)
     if not reset.broken and not problems:
@@ -323,6 +324,18 @@ def _carried(loader: "MigrationLoader", placements: list["data_migrations.Placem
         carried.append(migration)
     first = before_models(carried, labels)
     return [(migration, (migration.app_label, migration.name) in first) for migration in carried]
+
+
+def _unwritable(loader: "MigrationLoader", placements: list["data_migrations.Placement"], carried: list[tuple["Migration", bool]]) -> list[str]:
+    """Carried migrations whose file, as written, would not be what check and verify try."""
+    problems = []
+    for placement, (migration, _) in zip(placements, carried, strict=True):
+        origin = loader.disk_migrations[(placement.carry.app, placement.carry.migration)]
+        why = data_migrations.unwritable(placement, migration.operations, type(origin).__module__.rpartition(".")[0])
+        if why:
+            problems.append(f"the kept data migration {placement.carry.origin} {why}: move it to data_migrations.drop, "
+                            f"or write its operations as a plain list")
+    return problems
 
 
 def apply_to_empty(

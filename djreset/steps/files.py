@@ -25,7 +25,7 @@ def check_reset(run: Run) -> graphs.ResetGraph:
     reset = graphs.predict(run.django, run.apps, carries)
     refusals = reset.refusals()
     if refusals:
-        raise Refused("the reset would break the migration graph, nothing was changed:\n" + "\n".join(f"  {r}" for r in refusals))
+        raise Refused("the reset cannot be done as planned, nothing was changed:\n" + "\n".join(f"  {r}" for r in refusals))
     return reset
 
 
