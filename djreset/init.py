@@ -226,7 +226,7 @@ def trial(config_path: Path, drafted: Draft) -> tuple[Draft, str | None]:
         failures = failing_carries(run, reset)
         drafted, failures = _split_failing(run, drafted, failures)
     except Exception as exc:  # no scratch database here (no CREATEDB...): check will try
-        return drafted, f"could not try the kept data migrations on a scratch database ({type(exc).__name__}: {exc}); `djreset check` will"
+        return drafted, f"could not try the kept data migrations on a scratch database ({type(exc).__name__}: {exc}); review the kept ones, `djreset check` tries them once it can create one"
     finally:
         if run is not None:
             run.django.close_connections()

@@ -460,6 +460,15 @@ def backfills(apps, schema_editor):
     Book.objects.filter(title="").delete()
 
 
+TRGM = "CREATE INDEX {0}_trgm ON {0} USING gin (name gin_trgm_ops)"
+
+
+def indexes(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        schema_editor.execute(TRGM.format("library_genre"))
+
+
 def test_triage_keeps_what_creates_and_drops_what_only_changes_existing_rows() -> None:
     from django.db import migrations, models
 
@@ -472,6 +481,9 @@ def test_triage_keeps_what_creates_and_drops_what_only_changes_existing_rows() -
         "backfills": (migrations.RunPython(backfills), "drop", "only updates or deletes"),
         "noop": (migrations.RunPython(migrations.RunPython.noop), "drop", "does nothing"),
         "elidable": (migrations.RunPython(seeds, elidable=True), "drop", "elidable=True"),
+        "elidable index": (migrations.RunPython(indexes, elidable=True), "keep", "elidable=True, but creates database objects"),
+        "elidable sql": (migrations.RunSQL("CREATE INDEX i ON t (x)", elidable=True), "keep", "but creates database objects"),
+        "elidable insert": (migrations.RunSQL("INSERT INTO t VALUES (1)", elidable=True), "drop", "elidable=True: Django"),
         "state": (state, "drop", "part of the new initial migration"),
         "sql state": (migrations.RunSQL("ALTER TABLE t ADD x int", state_operations=state.state_operations), "drop", "part of the new"),
         "sql index": (migrations.RunSQL(["CREATE INDEX i ON t (x)", ("INSERT INTO t VALUES (%s)", [1])]), "keep", "creates database objects"),
@@ -628,3 +640,17 @@ def test_an_update_kept_for_a_seed_the_trial_drops_is_dropped_with_it() -> None:
     after = {d.entry: (d.verdict, d.reason) for d in dropped_on_trial(draft, {"shop.0001_seed": "LookupError: no model"}).decisions}
     assert after["shop.0001_seed"] == ("drop", "RunPython: fails on the new history (LookupError: no model)")
     assert after["shop.0002_fix"][0] == "drop" and "only updates or deletes" in after["shop.0002_fix"][1]
+
+
+def test_an_extension_a_runpython_creates_is_one_the_listed_apps_create() -> None:
+    """schema_editor.execute("CREATE EXTENSION ...") in a RunPython (Weblate's trigram index): the scratch
+    database must not get it ready-made, or a migration that needs it passes there and fails on a fresh one."""
+    from django.db import migrations
+
+    from djreset.bridge.data_migrations import extensions_created
+
+    loader = SimpleNamespace(disk_migrations={
+        ("library", "0002_index"): SimpleNamespace(operations=[migrations.RunPython(indexes, elidable=True)]),
+        ("reviews", "0001_initial"): SimpleNamespace(operations=[migrations.RunSQL("CREATE EXTENSION citext")]),
+    })
+    assert extensions_created(loader, ["library"]) == {"pg_trgm"}

@@ -11,11 +11,13 @@ for both the prediction (check, verify, plan) and the files written.
 from __future__ import annotations
 
 import ast
+import inspect
 import re
 import sys
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, NamedTuple
+from typing import TYPE_CHECKING, Any, Callable, Iterable, NamedTuple
 
 from djreset.errors import Refused
 
@@ -178,7 +180,7 @@ def extensions_created(loader: "MigrationLoader", labels: Iterable[str]) -> set[
     """PostgreSQL extensions the listed apps' old migrations create: a scratch database
     must get them from the new migrations, not ready-made (also one reset.yaml drops:
     a fresh database would not get it either)."""
-    from django.db.migrations.operations import RunSQL
+    from django.db.migrations.operations import RunPython, RunSQL
 
     labels = set(labels)
     names: set[str] = set()
@@ -186,9 +188,44 @@ def extensions_created(loader: "MigrationLoader", labels: Iterable[str]) -> set[
         for operation in migration.operations if app in labels else ():
             if isinstance(operation, RunSQL):
                 names |= {found.lower() for text in sql_texts(operation.sql) for found in EXTENSION_SQL.findall(str(text))}
+            elif isinstance(operation, RunPython):  # schema_editor.execute("CREATE EXTENSION ...") in its code
+                texts = [node.value for node in code_nodes(operation.code) or () if isinstance(node, ast.Constant) and isinstance(node.value, str)]
+                names |= {found.lower() for text in texts for found in EXTENSION_SQL.findall(text)}
             elif _is_postgres(operation, "CreateExtension"):
                 names.add(operation.name.lower())
     return names
+
+
+def code_module_text(code: Any) -> str:
+    """The source of the module a RunPython's function lives in ("" when unreadable)."""
+    try:
+        return inspect.getsource(inspect.getmodule(code))
+    except (OSError, TypeError):
+        return ""
+
+
+def code_nodes(code: Callable[..., Any]) -> Iterable[ast.AST] | None:
+    """Every syntax node of ``code`` and of the module functions it calls, or None unreadable."""
+    try:
+        module = ast.parse(inspect.getsource(inspect.getmodule(code)))
+        own = ast.parse(textwrap.dedent(inspect.getsource(code)))
+    except (OSError, TypeError, SyntaxError):
+        return None
+    functions = {node.name: node for node in module.body if isinstance(node, ast.FunctionDef)}
+    seen, todo, found = set(), [own], []
+    while todo:
+        for node in ast.walk(todo.pop()):
+            found.append(node)
+            name = called_name(node) if isinstance(node, ast.Call) else ""
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and name in functions and name not in seen:
+                seen.add(name)
+                todo.append(functions[name])
+    return found
+
+
+def called_name(call: ast.Call) -> str:
+    func = call.func
+    return func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
 
 
 EXTENSION_SQL = re.compile(r'CREATE\s+EXTENSION\s+(?:IF\s+NOT\s+EXISTS\s+)?"?([\w-]+)"?', re.I)

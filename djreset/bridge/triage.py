@@ -5,7 +5,8 @@ reasons and accepts or changes them.  The rule, in order:
 
 * it changes the migration state (SeparateDatabaseAndState, RunSQL with
   state_operations): drop, the new initial migration already holds it;
-* ``elidable=True``: drop, as Django's squashmigrations does;
+* ``elidable=True``: drop, as Django's squashmigrations does, unless it creates
+  database objects (indexes, extensions): a fresh database needs those;
 * django.contrib.postgres operations (extensions, collations): keep;
 * RunPython / RunSQL that create rows or database objects: keep; those that
   only update or delete existing rows: drop (a fresh database has none);
@@ -17,9 +18,7 @@ then runs every kept one on a scratch database, and init drops any that fails.
 from __future__ import annotations
 
 import ast
-import inspect
 import re
-import textwrap
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 if TYPE_CHECKING:
@@ -27,7 +26,7 @@ if TYPE_CHECKING:
 
     from djreset.config import DataMigrationPolicy
 
-from djreset.bridge.data_migrations import sql_texts, carries_state, find
+from djreset.bridge.data_migrations import called_name, carries_state, code_module_text, code_nodes, find, sql_texts
 from djreset.errors import ConfigError
 
 CREATES = {"create", "bulk_create", "get_or_create", "update_or_create", "create_user", "create_superuser", "loaddata"}
@@ -45,6 +44,8 @@ def suggest(operation: Any) -> tuple[str, str]:
     if carries_state(operation):
         return "drop", "what it did is part of the new initial migration"
     if getattr(operation, "elidable", False):
+        if _creates_objects(operation):
+            return "keep", "elidable=True, but creates database objects (indexes, extensions...): a fresh database needs them"
         return "drop", "elidable=True: Django drops it when squashing, so may a reset"
     if type(operation).__name__ == "ValidateConstraint":
         return "drop", "validates a constraint: the new initial migration creates it valid"
@@ -55,6 +56,22 @@ def suggest(operation: Any) -> tuple[str, str]:
     if isinstance(operation, RunSQL):
         return _sql(operation.sql)
     return "keep", "a custom operation: kept to be safe, review it"
+
+
+def _creates_objects(operation: Any) -> bool:
+    """Does it create indexes, extensions, tables...?  RunSQL by its statements; RunPython
+    when it executes SQL and its module holds a CREATE statement (often a format string)."""
+    from django.db.migrations.operations import RunPython, RunSQL
+
+    if isinstance(operation, RunSQL):
+        return any(CREATE_OBJECT.search(str(text)) for text in sql_texts(operation.sql))
+    if isinstance(operation, RunPython):
+        calls, _ = _calls(operation.code)
+        return "execute" in calls and bool(CREATE_OBJECT.search(code_module_text(operation.code)))
+    return False
+
+
+CREATE_OBJECT = re.compile(r"\bCREATE\s+(?:OR\s+REPLACE\s+)?(?:UNIQUE\s+)?(?:INDEX|EXTENSION|TABLE|VIEW|FUNCTION|TRIGGER|TYPE|COLLATION)\b", re.I)
 
 
 def _python(code: Callable[..., Any]) -> tuple[str, str]:
@@ -71,36 +88,17 @@ def _python(code: Callable[..., Any]) -> tuple[str, str]:
     return "keep", "could not tell what it writes: kept to be safe, review it"
 
 
-def _nodes(code: Callable[..., Any]) -> Iterable[ast.AST] | None:
-    """Every syntax node of ``code`` and of the module functions it calls, or None unreadable."""
-    try:
-        module = ast.parse(inspect.getsource(inspect.getmodule(code)))
-        own = ast.parse(textwrap.dedent(inspect.getsource(code)))
-    except (OSError, TypeError, SyntaxError):
-        return None
-    functions = {node.name: node for node in module.body if isinstance(node, ast.FunctionDef)}
-    seen, todo, found = set(), [own], []
-    while todo:
-        for node in ast.walk(todo.pop()):
-            found.append(node)
-            name = _called(node) if isinstance(node, ast.Call) else ""
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and name in functions and name not in seen:
-                seen.add(name)
-                todo.append(functions[name])
-    return found
-
-
 def _calls(code: Callable[..., Any]) -> tuple[set[str], bool]:
     """Names of the methods ``code`` calls (and the module functions it calls),
     and whether it instantiates a model it got from apps.get_model."""
     calls, models, made = set(), set(), False
-    for node in _nodes(code) or ():
-        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and _called(node.value) == "get_model":
+    for node in code_nodes(code) or ():
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and called_name(node.value) == "get_model":
             models.update(target.id for target in node.targets if isinstance(target, ast.Name))
         if isinstance(node, ast.Constant) and node.value == "loaddata":
             calls.add("loaddata")
         if isinstance(node, ast.Call):
-            name = _called(node)
+            name = called_name(node)
             calls.add(name)
             made = made or (isinstance(node.func, ast.Name) and name in models)
     return calls, made
@@ -111,20 +109,15 @@ def models_used(operation: Any) -> set[str] | None:
     None when that cannot be told (RunSQL, code it cannot read, names not literal)."""
     from django.db.migrations.operations import RunPython
 
-    nodes = _nodes(operation.code) if isinstance(operation, RunPython) else None
+    nodes = code_nodes(operation.code) if isinstance(operation, RunPython) else None
     found: set[str] = set()
     for node in nodes or ():
-        if isinstance(node, ast.Call) and _called(node) == "get_model":
+        if isinstance(node, ast.Call) and called_name(node) == "get_model":
             parts = [arg.value for arg in node.args if isinstance(arg, ast.Constant) and isinstance(arg.value, str)]
             if not parts or len(parts) != len(node.args):
                 return None
             found.add(".".join(parts).lower())
     return found or None
-
-
-def _called(call: ast.Call) -> str:
-    func = call.func
-    return func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
 
 
 def _sql(sql: Any) -> tuple[str, str]:
