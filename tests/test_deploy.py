@@ -489,6 +489,23 @@ def test_status_and_rewrite_history_see_another_apps_dependency_on_a_replaced_mi
         assert "reviews.0001_initial names ('library', '0001_initial') in dependencies, which the reset replaced" in status.out
 
 
+def test_rewrite_history_leaves_only_the_new_rows_squashes_included(tmp_path: Path) -> None:
+    """The immediate swap retires at once: orders' squash had a row of its own (migrate records it), which no
+    new migration replaces; it goes too, as retire would prune it, and status says retired."""
+    with prepared("sqlite", SQUASHED, "squashed.settings", ("seed",), tmp_path) as target:
+        config = target.project / "reset.yaml"
+        config.write_text(config.read_text().replace("apps: [catalog, orders]", "apps: [orders]").replace(
+            "environments:\n", "environments:\n  keep-now:\n    extends: keep\n"
+            "    steps: [check, verify, clean-files, makemigrations, rewrite-history, verify]\n"))
+        assert ["orders", "0001_squashed_0002_order_note"] in target.introspect()["history"]
+        result = target.djreset("reset", "--env", "keep-now", "--yes")
+        assert result.code == 0, result.text
+        on_disk = sorted(["orders", path.stem] for path in (target.project / "orders" / "migrations").glob("0*.py"))
+        assert listed_history(target.introspect(), ("orders",)) == on_disk
+        status = target.djreset("status")
+        assert status.code == 0 and "retired" in status.out and "ready to retire" not in status.out, status.text
+
+
 def test_reset_history_records_what_a_squash_replaced(tmp_path: Path) -> None:
     """catalog's squash replaced 0001_initial and 0002_item_price (their files long gone): the reset replaces them too."""
     with prepared("sqlite", SQUASHED, "squashed.settings", ("seed",), tmp_path) as target:

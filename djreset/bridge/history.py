@@ -310,7 +310,12 @@ def plan_change(bridge: "DjangoBridge", alias: str, found: dict[str, rollout.App
     problems = rollout.unsafe(where)
     if problems:
         raise Refused(f"{alias}: {'; '.join(problems)}: deploy the release before the reset and migrate first; nothing was changed")
-    return rollout.plan_swap(alias, found, where, rows) if swap else rollout.plan_record(alias, found, where, rows)
+    if not swap:
+        return rollout.plan_record(alias, found, where, rows)
+    change = rollout.plan_swap(alias, found, where, rows)
+    # Retired at once: also the rows retire would prune (a squash's own row, an app left with no migrations).
+    change.forget = sorted(set(change.forget) | set(prunable(bridge, alias, bridge.project.apps)))
+    return change
 
 
 def prunable(bridge: "DjangoBridge", alias: str, labels: Iterable[str]) -> list[Key]:
