@@ -221,7 +221,10 @@ def trial(config_path: Path, drafted: Draft) -> tuple[Draft, str | None]:
         kept = graphs.kept_migrations(run.django, run.apps)
         _, carries = data_migrations.decided(loader, run.apps, project.data_migrations, project.root, kept)
         reset = graphs.predict(run.django, run.apps, carries)
-        if not (reset.carried or reset.inlined) or reset.refusals():
+        if reset.refusals():
+            return drafted, (f"the kept data migrations were not tried: the drafted reset is refused ({reset.refusals()[0]}); "
+                             "fix that, then `djreset check` tries them")
+        if not (reset.carried or reset.inlined):
             return drafted, None
         failures = failing_carries(run, reset)
         drafted, failures = _split_failing(run, drafted, failures)

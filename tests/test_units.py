@@ -154,6 +154,11 @@ def test_catalog_normal_form_ignores_quoting_case_and_spacing_only() -> None:
     sqlite = SQLiteCatalog().table('CREATE TABLE "t" ("id" integer NOT NULL PRIMARY KEY, "d" integer GENERATED ALWAYS AS ("q" * 2) STORED, CONSTRAINT "p" CHECK ("q" >= 0))')
     assert sqlite.columns["d"].describe() == "integer generated always as(q * 2) stored"
     assert sqlite.constraints["p"] == schema.Constraint("check", "(q >= 0)")
+    named_like_keywords = SQLiteCatalog().table(
+        'CREATE TABLE "t" ("checksum" varchar(32) NOT NULL, "unique_serial" integer NULL, "foreign_rate" real NULL, '
+        '"primary_keyholder" integer NULL, CHECK ("unique_serial" >= 0), UNIQUE ("checksum"))')
+    assert sorted(named_like_keywords.columns) == ["checksum", "foreign_rate", "primary_keyholder", "unique_serial"]
+    assert sorted(c.kind for c in named_like_keywords.constraints.values()) == ["check", "unique"]
     mysql = MySQLCatalog().table(
         "CREATE TABLE `t` (\n  `id` bigint(20) NOT NULL AUTO_INCREMENT,\n  `body` longtext NOT NULL,\n"
         "  PRIMARY KEY (`id`),\n  KEY `body_prefix` (`body`(20))\n) ENGINE=InnoDB AUTO_INCREMENT=7 DEFAULT CHARSET=utf8mb4 COMMENT='items'"

@@ -15,6 +15,7 @@ from typing import Any, Iterable
 from djreset.engines.catalog import Column, Constraint, Quote, Snapshot, Table, first_identifier, normalize, parenthesized, split_top_level
 
 TABLE_CONSTRAINTS = ("primary key", "unique", "check", "foreign key")
+QUOTES = ("\"", "`", "[")  # a quoted name is a column ("checksum"), never a constraint keyword
 INDEX = re.compile(r"^create (unique )?index (?:if not exists )?[^\s(]+ on [^\s(]+(.*)$")
 
 
@@ -44,7 +45,7 @@ class SQLiteCatalog:
             if normalize(part).startswith("constraint "):
                 name, rest = first_identifier(part.strip()[len("constraint"):])
             spelled = normalize(rest)
-            kind = next((kind for kind in TABLE_CONSTRAINTS if spelled.startswith(kind)), None)
+            kind = None if rest.lstrip().startswith(QUOTES) else next((kind for kind in TABLE_CONSTRAINTS if re.match(rf"{kind}\b", spelled)), None)
             if kind is None:
                 column, definition = first_identifier(part)
                 columns[column] = Column(column, (("definition", normalize(definition)),))
