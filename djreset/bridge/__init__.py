@@ -180,7 +180,23 @@ class DjangoBridge:
         from django.db.backends.signals import connection_created
 
         connection_created.connect(self._on_connect, weak=False, dispatch_uid=f"djreset-{id(self)}")
+        self._import_migration_commands()
         self._ready = True
+
+    def _import_migration_commands(self) -> None:
+        """Import the project's own makemigrations and migrate commands, never run them: what
+        they patch when imported (NetBox and Nautobot leave choices and help texts out of
+        ``Field.deconstruct``) shapes what makemigrations compares and writes, so djreset's too."""
+        from django.core.management import get_commands, load_command_class
+
+        for name in ("makemigrations", "migrate"):
+            app = get_commands().get(name)
+            if app and app != "django.core":
+                try:
+                    load_command_class(app, name)
+                except Exception as exc:  # the project's own code
+                    raise ConfigError(f"cannot import the project's {name} command ({app}): {type(exc).__name__}: {exc}",
+                                      self.project.settings_where) from None
 
     def _join_running_django(self) -> None:
         """manage.py djreset: Django is set up already, with the settings manage.py chose.

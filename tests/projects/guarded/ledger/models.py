@@ -8,8 +8,8 @@ class Account(models.Model):
 class Entry(models.Model):
     account = models.ForeignKey(Account, on_delete=models.PROTECT)
     amount = models.DecimalField(max_digits=12, decimal_places=2)
-    memo = models.CharField(max_length=100, blank=True)
-    booked = models.DateField(null=True)
+    memo = models.CharField(max_length=100, blank=True, help_text="free text, shown on statements")
+    booked = models.DateField(null=True, verbose_name="booked on")
 
 
 class AuditEntry(models.Model):

@@ -1,6 +1,12 @@
 from django.conf import settings
 from django.core.management.base import CommandError
 from django.core.management.commands.makemigrations import Command as MakeMigrations
+from django.db import models
+
+from ledger.deconstruct import without_exempt
+
+# Imported, the command changes what every field deconstructs to (NetBox's makemigrations and migrate do).
+models.Field.deconstruct = without_exempt
 
 
 class Command(MakeMigrations):
