@@ -160,7 +160,7 @@ def dropped_on_trial(draft_: Draft, failures: dict[str, str]) -> Draft:
     """The draft with kept migrations that failed on a scratch database moved to drop, and
     what was kept only because it changes the rows of one of those back to drop."""
     decisions = [
-        Decision(d.entry, "drop", f"{d.reason.split(':')[0]}: fails on the new history ({failures[d.entry]})")
+        Decision(d.entry, "drop", f"{d.reason.split(':')[0]}: fails on the new history ({failures[d.entry.split(':')[0]]})")
         if d.verdict == "keep" and d.entry.split(":")[0] in failures else d
         for d in draft_.decisions
     ]

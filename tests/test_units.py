@@ -647,6 +647,20 @@ def test_an_update_kept_for_a_seed_the_trial_drops_is_dropped_with_it() -> None:
     assert after["shop.0002_fix"][0] == "drop" and "only updates or deletes" in after["shop.0002_fix"][1]
 
 
+def test_a_failing_migration_drafted_per_operation_drops_its_kept_operations() -> None:
+    """Nautobot's extras.0059: drafted per operation (one drop, one keep), then the trial fails on the
+    whole migration (init crashed with a KeyError on 'extras.0059_x:2')."""
+    from djreset.init import Decision, Draft, dropped_on_trial
+
+    draft = Draft("s", ["extras"], {}, {}, [
+        Decision("extras.0059_x:1", "drop", "RunPython: only updates or deletes existing rows: nothing to do on a fresh database"),
+        Decision("extras.0059_x:2", "keep", "RunPython: creates rows (create): a fresh database needs them"),
+    ], "keep")
+    after = {d.entry: d for d in dropped_on_trial(draft, {"extras.0059_x": "FieldError: no field"}).decisions}
+    assert (after["extras.0059_x:2"].verdict, after["extras.0059_x:2"].reason) == ("drop", "RunPython: fails on the new history (FieldError: no field)")
+    assert after["extras.0059_x:1"].verdict == "drop"
+
+
 def test_an_extension_a_runpython_creates_is_one_the_listed_apps_create() -> None:
     """schema_editor.execute("CREATE EXTENSION ...") in a RunPython (Weblate's trigram index): the scratch
     database must not get it ready-made, or a migration that needs it passes there and fails on a fresh one."""
