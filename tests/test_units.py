@@ -10,6 +10,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from yaml import safe_dump as fill_choices  # stands for a project's helper in links_statuses below
 
 from djreset import recipe, steps  # noqa: F401 - importing steps registers them
 from djreset.bridge import schema
@@ -457,6 +458,13 @@ def _save(instance):
     instance.save()
 
 
+def links_statuses(apps, schema_editor):
+    """Nautobot's dcim.0011: a helper from another module creates the rows, then existing ones are saved."""
+    fill_choices(apps, schema_editor, models=["dcim.Interface"])
+    for interface in apps.get_model("dcim", "Interface").objects.all():
+        interface.save()
+
+
 def backfills(apps, schema_editor):
     Book = apps.get_model("library", "Book")
     for book in Book.objects.filter(isbn=""):
@@ -484,6 +492,7 @@ def test_triage_keeps_what_creates_and_drops_what_only_changes_existing_rows() -
         "seeds": (migrations.RunPython(seeds), "keep", "creates rows (bulk_create)"),
         "builds": (migrations.RunPython(builds_and_saves), "keep", "creates rows (save)"),
         "backfills": (migrations.RunPython(backfills), "drop", "only updates or deletes"),
+        "imported helper": (migrations.RunPython(links_statuses), "keep", "calls fill_choices from another module"),
         "noop": (migrations.RunPython(migrations.RunPython.noop), "drop", "does nothing"),
         "elidable": (migrations.RunPython(seeds, elidable=True), "drop", "elidable=True"),
         "elidable index": (migrations.RunPython(indexes, elidable=True), "keep", "elidable=True, but creates database objects"),

@@ -9,7 +9,9 @@ reasons and accepts or changes them.  The rule, in order:
   database objects (indexes, extensions): a fresh database needs those;
 * django.contrib.postgres operations (extensions, collations): keep;
 * RunPython / RunSQL that create rows or database objects: keep; those that
-  only update or delete existing rows: drop (a fresh database has none);
+  only update or delete existing rows: drop (a fresh database has none); a
+  RunPython that calls a helper imported from the project or a third party
+  (whose writes its source does not show): keep;
 * anything else (custom operations, code it cannot read): keep, to be safe.
 
 Reading code is a guess made from its source (which calls it makes); check
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import ast
 import re
+import sys
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 if TYPE_CHECKING:
@@ -83,9 +86,30 @@ def _python(code: Callable[..., Any]) -> tuple[str, str]:
     made = sorted(calls & CREATES)
     if made or (models_made and "save" in calls):
         return "keep", KEEP_ROWS.format(", ".join(made) or "save")
+    foreign = sorted(calls & _imported_helpers(code))
+    if foreign:
+        return "keep", f"calls {', '.join(foreign)} from another module, which may create rows: kept to be safe, review it"
     if calls & CHANGES:
         return "drop", ONLY_CHANGES
     return "keep", "could not tell what it writes: kept to be safe, review it"
+
+
+def _imported_helpers(code: Callable[..., Any]) -> set[str]:
+    """Names the code's module imports from the project or a third party (not Django, not the
+    standard library): functions whose writes the code's own source does not show."""
+    try:
+        module = ast.parse(code_module_text(code))
+    except SyntaxError:
+        return set()
+    names = set()
+    for node in module.body:
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            top = node.module.split(".")[0]
+            if top != "django" and top not in sys.stdlib_module_names:
+                names |= {alias.asname or alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):  # relative: the project's own
+            names |= {alias.asname or alias.name for alias in node.names}
+    return names
 
 
 def _calls(code: Callable[..., Any]) -> tuple[set[str], bool]:
