@@ -409,3 +409,23 @@ def test_a_cutoff_naming_a_squashed_migration_says_which_squash_to_name(tmp_path
         assert "reset.yaml:9: cutoff.orders: orders has no migration '0002_order_note' in its graph: the squash " \
                "0001_squashed_0002_order_note replaces it; name 0001_squashed_0002_order_note (or a later migration)" in result.err
         assert tree_snapshot(target.project) == files
+
+
+def test_a_second_alias_of_the_same_database_is_acted_on_once(shop: Path, tmp_path: Path) -> None:
+    """Nautobot's job_logs alias points at the default database: init drafts both, and a reset acts on
+    that database once (the dev recipe dropped and created it twice, and failed)."""
+    settings = shop / "shop" / "settings.py"
+    settings.write_text(settings.read_text() + '\nDATABASES["logs"] = dict(DATABASES["default"])\n')
+    (shop / "reset.yaml").unlink()
+    target = Target("sqlite", shop)
+    assert target.djreset("init").code == 0
+    assert 'logs: {engine: "sqlite", name: "db.sqlite3"}' in (shop / "reset.yaml").read_text()
+    other = Target("sqlite", shutil.copytree(shop, tmp_path / "other" / "shop"))
+    before = target.introspect()
+    kept = target.djreset("reset", "--env", "keep", "--yes")
+    assert kept.code == 0, kept.text
+    assert "logs" not in kept.out
+    assert_kept(target, before)
+    dropped = other.djreset("reset", "--env", "dev", "--yes")
+    assert dropped.code == 0, dropped.text
+    other.manage("migrate", "--check")

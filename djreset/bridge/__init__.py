@@ -261,10 +261,18 @@ class DjangoBridge:
         return self._settings_databases or self.settings.DATABASES
 
     def aliases(self) -> list[str]:
-        """The aliases a reset acts on: those reset.yaml names, else all of settings."""
-        if self._databases:
-            return list(self._databases)
-        return list(self.settings.DATABASES)
+        """The aliases a reset acts on: those reset.yaml names, else all of settings; a
+        second alias of the same database (Nautobot's job_logs) is acted on once, as
+        that one database.  (A dry run's redirection still moves every alias.)"""
+        databases = self.settings.DATABASES
+        found: dict[tuple[str, ...], str] = {}
+        for alias in self._databases or databases:
+            entry = databases[alias]
+            where = (str(entry.get("ENGINE")), str(entry.get("NAME")), str(entry.get("HOST") or ""), str(entry.get("PORT") or ""))
+            if str(entry.get("NAME")) in ("", ":memory:") or "mode=memory" in str(entry.get("NAME")):
+                where += (alias,)  # in-memory databases are one per alias
+            found.setdefault(where, alias)
+        return list(found.values())
 
     def connection(self, alias: str) -> "BaseDatabaseWrapper":
         self.setup()
