@@ -52,7 +52,8 @@ def _reset_problems(run: Run) -> tuple[list[str], list[data_migrations.SpecialOp
     problems = reset.refusals() + _unmigrated_apps(run) + problems
     if not reset.refusals() and (reset.carried or reset.inlined):
         problems += [
-            f"kept data migration {origin} fails on the new history: {error}; fix its code, or move it to data_migrations.drop"
+            f"kept data migration {origin} fails on the new history: {error}; fix its code (it runs with the models after "
+            f"the reset), or move it to data_migrations.drop (a fresh database then lacks what it creates)"
             for origin, error in failing_carries(run, reset).items()
         ]
     return problems, operations
