@@ -169,7 +169,9 @@ def test_a_kept_migration_depending_on_the_user_model_is_written_with_its_settin
     value ("auth.User"), which the carried file named as a setting and could not load (record-new failed)."""
     with prepared("sqlite", INVENTORY, "inventory.settings", (), tmp_path) as target:
         origin = target.project / "library" / "migrations" / "0007_load_settings.py"
-        origin.write_text(origin.read_text().replace("from django.db import migrations", "from django.conf import settings\nfrom django.db import migrations").replace(
+        # Module code reading __file__ (a .sql file beside it, often) runs as Django would import the carried file.
+        origin.write_text(origin.read_text().replace("from django.db import migrations", "from pathlib import Path\n\nfrom django.conf import settings\n"
+                                                     "from django.db import migrations\n\nHERE = Path(__file__).resolve().parent").replace(
             'dependencies = [("library", "0006_sitesetting")]',
             'dependencies = [("library", "0006_sitesetting"), migrations.swappable_dependency(settings.AUTH_USER_MODEL)]'))
         target.manage("seed")
@@ -429,3 +431,51 @@ def test_a_second_alias_of_the_same_database_is_acted_on_once(shop: Path, tmp_pa
     dropped = other.djreset("reset", "--env", "dev", "--yes")
     assert dropped.code == 0, dropped.text
     other.manage("migrate", "--check")
+
+
+MOVED = PROJECTS / "moved"
+
+
+@pytest.mark.parametrize("engine", ENGINES[:2])
+def test_models_moved_between_apps_need_both_apps_in_the_reset(engine: str, tmp_path: Path) -> None:
+    """Box moved from shelf to archive, Crate from intake to shelf, tables kept (SeparateDatabaseAndState).
+    Resetting shelf alone would leave a fresh database without shelf_box and creating intake_crate twice
+    (the scratch database, built from the models, cannot show it): refused, naming the apps to add; with
+    them, the reset keeps everything and a fresh database has both tables."""
+    with prepared(engine, MOVED, "moved.settings", ("seed",), tmp_path) as target:
+        files, database = project_files(target), target.introspect()
+        refused = target.djreset("plan", "--env", "keep")
+        assert refused.code == 1, refused.text
+        assert ("archive.Box uses the table shelf_box, which only shelf.0001_initial creates (the model moved out of shelf by "
+                "SeparateDatabaseAndState): a fresh database would lack it; add 'archive' to apps") in refused.err
+        assert "shelf.Crate's table intake_crate is also created by intake.0001_initial" in refused.err
+        assert project_files(target) == files and target.introspect() == database
+        config = target.project / "reset.yaml"
+        config.write_text(config.read_text().replace("apps: [shelf]", "apps: [shelf, archive, intake]"))
+        result = target.djreset("reset", "--env", "keep", "--yes")
+        assert result.code == 0, result.text
+        assert_kept(target, database, ("shelf", "archive", "intake"))
+
+
+def test_a_kept_migration_gets_the_models_the_whole_plan_made_before_it(shop: Path) -> None:
+    """orders.0006 makes a staff user; it depends on the user model's app only (__first__), whose
+    later migrations add NOT NULL columns with defaults.  Plain migrate on an empty database gives it
+    the state of everything the plan ran before it (phone included), so it works there; check tried
+    it with its ancestry's state only (the user model without phone) and refused it."""
+    (shop / "orders" / "migrations" / "0006_staff_user.py").write_text(
+        "from django.conf import settings\nfrom django.db import migrations\n\n\n"
+        "def staff(apps, schema_editor):\n"
+        "    User = apps.get_model(*settings.AUTH_USER_MODEL.split('.'))\n"
+        "    User.objects.using(schema_editor.connection.alias).get_or_create(username='orders-bot')\n\n\n"
+        "class Migration(migrations.Migration):\n"
+        "    dependencies = [('orders', '0005_order_status_index'), migrations.swappable_dependency(settings.AUTH_USER_MODEL)]\n"
+        "    operations = [migrations.RunPython(staff, migrations.RunPython.noop)]\n")
+    config = shop / "reset.yaml"
+    config.write_text(config.read_text().replace("apps: [accounts, catalog, orders]", "apps: [catalog, orders]")
+                      .replace("  keep: [", "  keep: [orders.0006_staff_user, ", 1))
+    target = Target("sqlite", shop)
+    target.manage("migrate", "-v0")
+    before = target.introspect()
+    result = target.djreset("reset", "--env", "keep", "--yes")
+    assert result.code == 0, result.text
+    assert_kept(target, before, ("catalog", "orders"), ())

@@ -474,11 +474,13 @@ def backfills(apps, schema_editor):
 
 
 TRGM = "CREATE INDEX {0}_trgm ON {0} USING gin (name gin_trgm_ops)"
+BTREE_GIN = "CREATE EXTENSION IF NOT EXISTS btree_gin"  # reached through a module constant
 
 
 def indexes(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        schema_editor.execute(BTREE_GIN)
         schema_editor.execute(TRGM.format("library_genre"))
 
 
@@ -498,6 +500,7 @@ def test_triage_keeps_what_creates_and_drops_what_only_changes_existing_rows() -
         "elidable index": (migrations.RunPython(indexes, elidable=True), "keep", "elidable=True, but creates database objects"),
         "elidable sql": (migrations.RunSQL("CREATE INDEX i ON t (x)", elidable=True), "keep", "but creates database objects"),
         "elidable insert": (migrations.RunSQL("INSERT INTO t VALUES (1)", elidable=True), "drop", "elidable=True: Django"),
+        "elidable view": (migrations.RunSQL("CREATE MATERIALIZED VIEW v AS SELECT 1", elidable=True), "keep", "but creates database objects"),
         "state": (state, "drop", "part of the new initial migration"),
         "sql state": (migrations.RunSQL("ALTER TABLE t ADD x int", state_operations=state.state_operations), "drop", "part of the new"),
         "sql index": (migrations.RunSQL(["CREATE INDEX i ON t (x)", ("INSERT INTO t VALUES (%s)", [1])]), "keep", "creates database objects"),
@@ -681,4 +684,7 @@ def test_an_extension_a_runpython_creates_is_one_the_listed_apps_create() -> Non
         ("library", "0002_index"): SimpleNamespace(operations=[migrations.RunPython(indexes, elidable=True)]),
         ("reviews", "0001_initial"): SimpleNamespace(operations=[migrations.RunSQL("CREATE EXTENSION citext")]),
     })
-    assert extensions_created(loader, ["library"]) == {"pg_trgm"}
+    assert extensions_created(loader, ["library"]) == {"pg_trgm", "btree_gin"}
+    dynamic = SimpleNamespace(disk_migrations={("library", "0003_x"): SimpleNamespace(operations=[migrations.RunSQL(
+        "CREATE EXTENSION IF NOT EXISTS {}")])})
+    assert extensions_created(dynamic, ["library"]) == set()  # a name only when written out, never "if"

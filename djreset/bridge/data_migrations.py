@@ -189,8 +189,7 @@ def extensions_created(loader: "MigrationLoader", labels: Iterable[str]) -> set[
             if isinstance(operation, RunSQL):
                 names |= {found.lower() for text in sql_texts(operation.sql) for found in EXTENSION_SQL.findall(str(text))}
             elif isinstance(operation, RunPython):  # schema_editor.execute("CREATE EXTENSION ...") in its code
-                texts = [node.value for node in code_nodes(operation.code) or () if isinstance(node, ast.Constant) and isinstance(node.value, str)]
-                names |= {found.lower() for text in texts for found in EXTENSION_SQL.findall(text)}
+                names |= {found.lower() for text in code_strings(operation.code) for found in EXTENSION_SQL.findall(text)}
             elif _is_postgres(operation, "CreateExtension"):
                 names.add(operation.name.lower())
     return names
@@ -223,12 +222,29 @@ def code_nodes(code: Callable[..., Any]) -> Iterable[ast.AST] | None:
     return found
 
 
+def code_strings(code: Callable[..., Any]) -> list[str]:
+    """The string literals ``code`` (and the module functions it calls) holds or names:
+    its own, and those of module-level constants it uses (``TRGM = "CREATE ..."``)."""
+    nodes = list(code_nodes(code) or ())
+    texts = [node.value for node in nodes if isinstance(node, ast.Constant) and isinstance(node.value, str)]
+    used = {node.id for node in nodes if isinstance(node, ast.Name)}
+    try:
+        module = ast.parse(code_module_text(code))
+    except SyntaxError:
+        return texts
+    for statement in module.body:
+        if isinstance(statement, ast.Assign) and any(isinstance(target, ast.Name) and target.id in used for target in statement.targets):
+            texts += [node.value for node in ast.walk(statement.value) if isinstance(node, ast.Constant) and isinstance(node.value, str)]
+    return texts
+
+
 def called_name(call: ast.Call) -> str:
     func = call.func
     return func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
 
 
-EXTENSION_SQL = re.compile(r'CREATE\s+EXTENSION\s+(?:IF\s+NOT\s+EXISTS\s+)?"?([\w-]+)"?', re.I)
+# The name only when it is written out (an f-string's {name} is not one; "IF" never is).
+EXTENSION_SQL = re.compile(r'CREATE\s+EXTENSION\s+(?:IF\s+NOT\s+EXISTS\s+)?(?!IF\b)"?([\w-]+)"?', re.I)
 
 
 def undecidable(loader: "MigrationLoader", operations: list[SpecialOperation], policy: "DataMigrationPolicy") -> list[SpecialOperation]:
@@ -528,12 +544,12 @@ def render(placement: Placement) -> str:
     return source
 
 
-def unwritable(placement: Placement, kept: list["Operation"], package: str) -> str | None:
+def unwritable(placement: Placement, kept: list["Operation"], package: str, path: Path) -> str | None:
     """Why the file :func:`render` writes would not hold the operations check and
     verify try (``kept``), or None.  It is run as Django would import it: a
     migration whose class body builds its operations in code (``if
     connection.vendor == ...``) keeps that code, and with it other operations."""
-    namespace = {"__name__": f"{package}.{placement.name}", "__package__": package}
+    namespace = {"__name__": f"{package}.{placement.name}", "__package__": package, "__file__": str(path)}
     try:
         exec(compile(render(placement), f"{placement.name}.py", "exec"), namespace)  # the project's own migration, as Django imports it
         written = list(namespace["Migration"].operations)

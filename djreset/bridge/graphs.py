@@ -10,12 +10,15 @@ exactly where ``migrate`` would: a missing node, a cycle, two leaves in an app.
 from __future__ import annotations
 
 import copy
+import sys
 from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 from djreset import state
-from djreset.bridge import data_migrations, prerequisites, replacing
+from djreset.bridge import data_migrations, prerequisites, replacing, tables
 from djreset.errors import StepFailed
 
 if TYPE_CHECKING:
@@ -119,7 +122,7 @@ def predict(bridge: "DjangoBridge", labels: Iterable[str], carries: Iterable["da
                      replacing.references(loader, labels))
     repoint = replacing.repoint_map(splits, _last_new(names, placements))
     carried = _carried(loader, placements, labels)
-    problems += _unwritable(loader, placements, carried)
+    problems += _unwritable(loader, placements, carried) + tables.moved_between(loader, labels)
     reset = ResetGraph(new, _broken(loader, splits, new, carried), carried, outside, splits=splits,
                        kept=replacing.repointed(loader, splits, repoint), repoint=repoint, tag=tag, carries=tuple(separate), inlined=inlined)
     if not reset.broken and not problems:
@@ -330,8 +333,9 @@ def _unwritable(loader: "MigrationLoader", placements: list["data_migrations.Pla
     """Carried migrations whose file, as written, would not be what check and verify try."""
     problems = []
     for placement, (migration, _) in zip(placements, carried, strict=True):
-        origin = loader.disk_migrations[(placement.carry.app, placement.carry.migration)]
-        why = data_migrations.unwritable(placement, migration.operations, type(origin).__module__.rpartition(".")[0])
+        module = type(loader.disk_migrations[(placement.carry.app, placement.carry.migration)]).__module__
+        path = Path(getattr(sys.modules.get(module), "__file__", None) or ".").with_name(f"{placement.name}.py")
+        why = data_migrations.unwritable(placement, migration.operations, module.rpartition(".")[0], path)
         if why:
             problems.append(f"the kept data migration {placement.carry.origin} {why}: move it to data_migrations.drop, "
                             f"or write its operations as a plain list")
@@ -409,16 +413,49 @@ def after_reset_graph(bridge: "DjangoBridge", labels: Iterable[str], reset: Rese
 
 
 def _state_at(bridge: "DjangoBridge", graph: "MigrationGraph | None", migration: "Migration") -> "ProjectState":
-    """The models a carried migration gets where it runs in ``graph``: what its
-    ancestry made, exactly as ``migrate`` on an empty database gives it (a model
-    of an app it does not depend on is missing there too)."""
+    """The models a carried migration gets where it runs in ``graph``, exactly as
+    ``migrate`` on an empty database gives it: the state every migration before it
+    in the whole plan made (its ancestry, and what the plan happened to run earlier)."""
     from django.apps import apps
     from django.db.migrations.state import ProjectState
 
     key = (migration.app_label, migration.name)
     if graph is None or key not in graph.nodes:
         return ProjectState.from_apps(apps)
-    return project_state(graph, [key], at_end=False, real_apps=bridge.loader().unmigrated_apps)
+    return _plan_states(graph, tuple(sorted(bridge.loader().unmigrated_apps))).before(key)
+
+
+@lru_cache(maxsize=4)
+def _plan_states(graph: "MigrationGraph", real_apps: tuple[str, ...]) -> "_PlanStates":
+    return _PlanStates(graph, real_apps)
+
+
+class _PlanStates:
+    """The project state before each migration of ``graph``'s full plan (migrate's order:
+    each leaf's forwards plan in turn), built once along the plan."""
+
+    def __init__(self, graph: "MigrationGraph", real_apps: tuple[str, ...]) -> None:
+        self.graph, self.real_apps = graph, real_apps
+        plan: dict[Key, None] = {}
+        for leaf in graph.leaf_nodes():
+            plan.update(dict.fromkeys(key for key in graph.forwards_plan(leaf) if key not in plan))
+        self.plan = list(plan)
+        self.index = {key: position for position, key in enumerate(self.plan)}
+        self._restart()
+
+    def _restart(self) -> None:
+        from django.db.migrations.state import ProjectState
+
+        self.position, self.state = 0, ProjectState(real_apps=set(self.real_apps))
+
+    def before(self, key: Key) -> "ProjectState":
+        target = self.index[key]
+        if target < self.position:
+            self._restart()
+        while self.position < target:
+            self.state = self.graph.nodes[self.plan[self.position]].mutate_state(self.state, preserve=False)
+            self.position += 1
+        return self.state.clone()
 
 
 def _apply(bridge: "DjangoBridge", alias: str, graph: "MigrationGraph | None", migration: "Migration") -> None:

@@ -74,7 +74,7 @@ def _creates_objects(operation: Any) -> bool:
     return False
 
 
-CREATE_OBJECT = re.compile(r"\bCREATE\s+(?:OR\s+REPLACE\s+)?(?:UNIQUE\s+)?(?:INDEX|EXTENSION|TABLE|VIEW|FUNCTION|TRIGGER|TYPE|COLLATION)\b", re.I)
+CREATE_OBJECT = re.compile(r"\bCREATE\s+(?!TEMP(?:ORARY)?\b)[A-Z]", re.I)  # any object that outlives the session
 
 
 def _python(code: Callable[..., Any]) -> tuple[str, str]:
