@@ -165,12 +165,23 @@ def dropped_on_trial(draft_: Draft, failures: dict[str, str]) -> Draft:
         for d in draft_.decisions
     ]
     gone = {d.entry.split(":")[0] for d in decisions if d.verdict == "drop"}
-    decisions = [
-        Decision(d.entry, "drop", f"{d.reason.split(':')[0]}: {triage.ONLY_CHANGES}")
-        if d.verdict == "keep" and (seed := re.search(r"changes rows that the kept (\S+) creates", d.reason)) and seed.group(1) in gone else d
-        for d in decisions
-    ]
-    return replace(draft_, decisions=decisions)
+    return replace(draft_, decisions=[_without_dropped_seeds(d, gone) for d in decisions])
+
+
+def _without_dropped_seeds(decision: Decision, gone: set[str]) -> Decision:
+    """A keep whose reasons name seeds that went to drop: those reasons go; with none left, it is dropped too."""
+    if decision.verdict != "keep":
+        return decision
+    reasons = decision.reason.split("; ")
+    left = [reason for reason in reasons if not ((seed := SEED_REASON.search(reason)) and seed.group(1) in gone)]
+    if len(left) == len(reasons):
+        return decision
+    if left:
+        return Decision(decision.entry, "keep", "; ".join(left))
+    return Decision(decision.entry, "drop", f"{decision.reason.split(':')[0]}: {triage.ONLY_CHANGES}")
+
+
+SEED_REASON = re.compile(r"changes rows that the kept (\S+) creates")
 
 
 def _split_failing(run: Run, drafted: Draft, failures: dict[str, str]) -> tuple[Draft, dict[str, str]]:
@@ -235,7 +246,13 @@ def trial(config_path: Path, drafted: Draft) -> tuple[Draft, str | None]:
             run.django.close_connections()
         for name in lent:
             os.environ.pop(name, None)
-    return dropped_on_trial(drafted, {origin: _short(error) for origin, error in failures.items()}), None
+    tried = dropped_on_trial(drafted, {origin: _short(error) for origin, error in failures.items()})
+    failing = [d.entry for d in tried.decisions if d.verdict == "drop" and "fails on the new history" in d.reason]
+    if not failing:
+        return tried, None
+    return tried, (f"{len(failing)} data migration(s) fail on the new history and are drafted as drop ({', '.join(failing[:4])}"
+                   f"{', ...' if len(failing) > 4 else ''}): a fresh database built from the new files lacks what they would "
+                   "make; where it needs that, make them work with today's models and keep them")
 
 
 def _short(error: str) -> str:

@@ -502,6 +502,9 @@ def test_triage_keeps_what_creates_and_drops_what_only_changes_existing_rows() -
         "elidable insert": (migrations.RunSQL("INSERT INTO t VALUES (1)", elidable=True), "drop", "elidable=True: Django"),
         "elidable view": (migrations.RunSQL("CREATE MATERIALIZED VIEW v AS SELECT 1", elidable=True), "keep", "but creates database objects"),
         "state": (state, "drop", "part of the new initial migration"),
+        "state and fts": (migrations.SeparateDatabaseAndState(
+            state_operations=state.state_operations, database_operations=[migrations.RunSQL("CREATE VIRTUAL TABLE f USING fts5(x)")]),
+            "drop", "but not what its database side creates by SQL or code"),
         "sql state": (migrations.RunSQL("ALTER TABLE t ADD x int", state_operations=state.state_operations), "drop", "part of the new"),
         "sql index": (migrations.RunSQL(["CREATE INDEX i ON t (x)", ("INSERT INTO t VALUES (%s)", [1])]), "keep", "creates database objects"),
         "sql update": (migrations.RunSQL("UPDATE t SET x = 1; DELETE FROM t WHERE x = 2"), "drop", "only updates or deletes"),
@@ -657,6 +660,14 @@ def test_an_update_kept_for_a_seed_the_trial_drops_is_dropped_with_it() -> None:
     after = {d.entry: (d.verdict, d.reason) for d in dropped_on_trial(draft, {"shop.0001_seed": "LookupError: no model"}).decisions}
     assert after["shop.0001_seed"] == ("drop", "RunPython: fails on the new history (LookupError: no model)")
     assert after["shop.0002_fix"][0] == "drop" and "only updates or deletes" in after["shop.0002_fix"][1]
+    # Kept for two seeds, one of which the trial drops (Wagtail's 0075): kept, naming only the one left.
+    both = "; ".join(f"RunPython: changes rows that the kept shop.{seed} creates: a fresh database needs the change too"
+                     for seed in ("0001_seed", "0003_more"))
+    draft = Draft("s", ["shop"], {}, {}, [Decision("shop.0001_seed", "keep", "RunPython: creates rows"),
+                                          Decision("shop.0003_more", "keep", "RunPython: creates rows"),
+                                          Decision("shop.0004_fix", "keep", both)], "keep")
+    after = {d.entry: (d.verdict, d.reason) for d in dropped_on_trial(draft, {"shop.0001_seed": "LookupError: no model"}).decisions}
+    assert after["shop.0004_fix"] == ("keep", "RunPython: changes rows that the kept shop.0003_more creates: a fresh database needs the change too")
 
 
 def test_a_failing_migration_drafted_per_operation_drops_its_kept_operations() -> None:

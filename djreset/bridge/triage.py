@@ -45,6 +45,9 @@ def suggest(operation: Any) -> tuple[str, str]:
     from django.db.migrations.operations import RunPython, RunSQL
 
     if carries_state(operation):
+        if _creates_beside_state(operation):
+            return "drop", ("its state is part of the new initial migration, but not what its database side creates by SQL or "
+                            "code (a table of its own, triggers...): write that into a RunSQL migration of your own")
         return "drop", "what it did is part of the new initial migration"
     if getattr(operation, "elidable", False):
         if _creates_objects(operation):
@@ -59,6 +62,16 @@ def suggest(operation: Any) -> tuple[str, str]:
     if isinstance(operation, RunSQL):
         return _sql(operation.sql)
     return "keep", "a custom operation: kept to be safe, review it"
+
+
+def _creates_beside_state(operation: Any) -> bool:
+    """Does a state-changing operation also create objects its state does not describe
+    (a RunSQL or RunPython among SeparateDatabaseAndState's database operations)?"""
+    from django.db.migrations.operations import RunSQL
+
+    if isinstance(operation, RunSQL):
+        return _creates_objects(operation)
+    return any(_creates_objects(inner) for inner in getattr(operation, "database_operations", ()))
 
 
 def _creates_objects(operation: Any) -> bool:
