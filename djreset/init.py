@@ -160,12 +160,18 @@ def dropped_on_trial(draft_: Draft, failures: dict[str, str]) -> Draft:
     """The draft with kept migrations that failed on a scratch database moved to drop, and
     what was kept only because it changes the rows of one of those back to drop."""
     decisions = [
-        Decision(d.entry, "drop", f"{d.reason.split(':')[0]}: fails on the new history ({failures[d.entry.split(':')[0]]})")
+        Decision(d.entry, "drop", f"{_failed(d.reason, failures[d.entry.split(':')[0]])}")
         if d.verdict == "keep" and d.entry.split(":")[0] in failures else d
         for d in draft_.decisions
     ]
     gone = {d.entry.split(":")[0] for d in decisions if d.verdict == "drop"}
     return replace(draft_, decisions=[_without_dropped_seeds(d, gone) for d in decisions])
+
+
+def _failed(reason: str, error: str) -> str:
+    """A kept decision's reason once its trial failed: the failure, and what it was kept for (what a fresh database loses)."""
+    kind, _, why = reason.partition(": ")
+    return f"{kind}: fails on the new history ({error})" + (f"; was kept as it {why}" if why else "")
 
 
 def _without_dropped_seeds(decision: Decision, gone: set[str]) -> Decision:

@@ -481,3 +481,22 @@ def test_a_kept_migration_gets_the_models_the_whole_plan_made_before_it(shop: Pa
     result = target.djreset("reset", "--env", "keep", "--yes")
     assert result.code == 0, result.text
     assert_kept(target, before, ("catalog", "orders"), ())
+
+
+def test_a_custom_user_model_on_the_auth_user_table_is_not_a_moved_model(shop: Path) -> None:
+    """Nautobot's users.User keeps the table auth_user: auth.0001_initial's User is swapped out and creates
+    no table on a fresh database, so the reset is not refused as if the model moved in from auth."""
+    models = shop / "accounts" / "models.py"
+    models.write_text(models.read_text().replace(
+        '    loyalty_points = models.PositiveIntegerField(default=0)\n',
+        '    loyalty_points = models.PositiveIntegerField(default=0)\n\n    class Meta:\n        db_table = "auth_user"\n', 1))
+    (shop / "accounts" / "migrations" / "0005_user_table.py").write_text(
+        "from django.db import migrations\n\n\nclass Migration(migrations.Migration):\n"
+        "    dependencies = [('accounts', '0004_user_loyalty_points')]\n"
+        "    operations = [migrations.AlterModelOptions('user', {}), migrations.AlterModelTable('user', 'auth_user')]\n")
+    target = Target("sqlite", shop)
+    target.manage("migrate", "-v0")
+    before = target.introspect()
+    result = target.djreset("reset", "--env", "keep", "--yes")
+    assert result.code == 0, result.text
+    assert_kept(target, before)

@@ -658,7 +658,8 @@ def test_an_update_kept_for_a_seed_the_trial_drops_is_dropped_with_it() -> None:
         Decision("shop.0002_fix", "keep", "RunPython: changes rows that the kept shop.0001_seed creates: a fresh database needs the change too"),
     ], "keep")
     after = {d.entry: (d.verdict, d.reason) for d in dropped_on_trial(draft, {"shop.0001_seed": "LookupError: no model"}).decisions}
-    assert after["shop.0001_seed"] == ("drop", "RunPython: fails on the new history (LookupError: no model)")
+    assert after["shop.0001_seed"] == ("drop", "RunPython: fails on the new history (LookupError: no model); "
+                                                "was kept as it creates rows (bulk_create): a fresh database needs them")
     assert after["shop.0002_fix"][0] == "drop" and "only updates or deletes" in after["shop.0002_fix"][1]
     # Kept for two seeds, one of which the trial drops (Wagtail's 0075): kept, naming only the one left.
     both = "; ".join(f"RunPython: changes rows that the kept shop.{seed} creates: a fresh database needs the change too"
@@ -680,7 +681,8 @@ def test_a_failing_migration_drafted_per_operation_drops_its_kept_operations() -
         Decision("extras.0059_x:2", "keep", "RunPython: creates rows (create): a fresh database needs them"),
     ], "keep")
     after = {d.entry: d for d in dropped_on_trial(draft, {"extras.0059_x": "FieldError: no field"}).decisions}
-    assert (after["extras.0059_x:2"].verdict, after["extras.0059_x:2"].reason) == ("drop", "RunPython: fails on the new history (FieldError: no field)")
+    assert (after["extras.0059_x:2"].verdict, after["extras.0059_x:2"].reason) == (
+        "drop", "RunPython: fails on the new history (FieldError: no field); was kept as it creates rows (create): a fresh database needs them")
     assert after["extras.0059_x:1"].verdict == "drop"
 
 

@@ -79,8 +79,13 @@ def _table(app: str, operation: Any) -> str | None:
     """The table a CreateModel makes (its db_table, else Django's default name), or None."""
     from django.db.migrations.operations import CreateModel
 
+    from django.conf import settings
+
     if not isinstance(operation, CreateModel) or operation.options.get("proxy") or operation.options.get("managed") is False:
         return None
+    swappable = operation.options.get("swappable")
+    if swappable and str(getattr(settings, swappable, "")).lower() != f"{app}.{operation.name}".lower():
+        return None  # swapped out (auth.User under a custom user model): migrate creates no table for it
     return str(operation.options.get("db_table") or f"{app}_{operation.name}").lower()
 
 
