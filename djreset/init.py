@@ -171,7 +171,7 @@ def dropped_on_trial(draft_: Draft, failures: dict[str, str]) -> Draft:
 def _failed(reason: str, error: str) -> str:
     """A kept decision's reason once its trial failed: the failure, and what it was kept for (what a fresh database loses)."""
     kind, _, why = reason.partition(": ")
-    return f"{kind}: fails on the new history ({error})" + (f"; was kept as it {why}" if why else "")
+    return f"{kind}: fails on the new history ({error})" + (f"; it was kept for this: {why}" if why else "")
 
 
 def _without_dropped_seeds(decision: Decision, gone: set[str]) -> Decision:
@@ -253,7 +253,7 @@ def trial(config_path: Path, drafted: Draft) -> tuple[Draft, str | None]:
         for name in lent:
             os.environ.pop(name, None)
     tried = dropped_on_trial(drafted, {origin: _short(error) for origin, error in failures.items()})
-    failing = [d.entry for d in tried.decisions if d.verdict == "drop" and "fails on the new history" in d.reason]
+    failing = list(dict.fromkeys(d.entry.split(":")[0] for d in tried.decisions if d.verdict == "drop" and "fails on the new history" in d.reason))
     if not failing:
         return tried, None
     return tried, (f"{len(failing)} data migration(s) fail on the new history and are drafted as drop ({', '.join(failing[:4])}"

@@ -500,3 +500,24 @@ def test_a_custom_user_model_on_the_auth_user_table_is_not_a_moved_model(shop: P
     result = target.djreset("reset", "--env", "keep", "--yes")
     assert result.code == 0, result.text
     assert_kept(target, before)
+
+
+def test_a_moved_model_whose_table_was_renamed_on_the_way_is_seen(tmp_path: Path) -> None:
+    """The usual move renames the table too (AlterModelTable on the database side): shelf_box becomes
+    archive_box as Box leaves shelf, so only shelf.0002 makes that table."""
+    project = tmp_path / "moved"
+    shutil.copytree(MOVED, project, ignore=shutil.ignore_patterns("__pycache__", "*.sqlite3*", ".djreset"))
+    leaving = project / "shelf" / "migrations" / "0002_box_moves_out.py"
+    leaving.write_text(leaving.read_text().replace(
+        "migrations.SeparateDatabaseAndState(state_operations=[migrations.DeleteModel(\"Box\")])",
+        "migrations.SeparateDatabaseAndState(database_operations=[migrations.AlterModelTable(\"Box\", \"archive_box\")], "
+        "state_operations=[migrations.DeleteModel(\"Box\")])"))
+    for path in (project / "archive" / "migrations" / "0001_initial.py", project / "archive" / "models.py"):
+        path.write_text(path.read_text().replace("shelf_box", "archive_box"))
+    config = project / "reset.yaml"
+    config.write_text(config.read_text().replace("apps: [shelf]", "apps: [shelf, intake]"))
+    target = Target("sqlite", project, settings="moved.settings")
+    assert target.manage("migrate", "-v0").returncode == 0 and target.manage("seed").returncode == 0
+    refused = target.djreset("plan", "--env", "keep")
+    assert refused.code == 1, refused.text
+    assert "archive.Box uses the table archive_box, which only shelf.0002_box_moves_out creates" in refused.err

@@ -502,6 +502,9 @@ def test_triage_keeps_what_creates_and_drops_what_only_changes_existing_rows() -
         "elidable insert": (migrations.RunSQL("INSERT INTO t VALUES (1)", elidable=True), "drop", "elidable=True: Django"),
         "elidable view": (migrations.RunSQL("CREATE MATERIALIZED VIEW v AS SELECT 1", elidable=True), "keep", "but creates database objects"),
         "state": (state, "drop", "part of the new initial migration"),
+        "state and index": (migrations.SeparateDatabaseAndState(
+            state_operations=state.state_operations, database_operations=[migrations.RunSQL("CREATE INDEX CONCURRENTLY i ON t (x)")]),
+            "drop", "what it did is part of the new initial migration"),
         "state and fts": (migrations.SeparateDatabaseAndState(
             state_operations=state.state_operations, database_operations=[migrations.RunSQL("CREATE VIRTUAL TABLE f USING fts5(x)")]),
             "drop", "but not what its database side creates by SQL or code"),
@@ -659,7 +662,7 @@ def test_an_update_kept_for_a_seed_the_trial_drops_is_dropped_with_it() -> None:
     ], "keep")
     after = {d.entry: (d.verdict, d.reason) for d in dropped_on_trial(draft, {"shop.0001_seed": "LookupError: no model"}).decisions}
     assert after["shop.0001_seed"] == ("drop", "RunPython: fails on the new history (LookupError: no model); "
-                                                "was kept as it creates rows (bulk_create): a fresh database needs them")
+                                                "it was kept for this: creates rows (bulk_create): a fresh database needs them")
     assert after["shop.0002_fix"][0] == "drop" and "only updates or deletes" in after["shop.0002_fix"][1]
     # Kept for two seeds, one of which the trial drops (Wagtail's 0075): kept, naming only the one left.
     both = "; ".join(f"RunPython: changes rows that the kept shop.{seed} creates: a fresh database needs the change too"
@@ -682,7 +685,7 @@ def test_a_failing_migration_drafted_per_operation_drops_its_kept_operations() -
     ], "keep")
     after = {d.entry: d for d in dropped_on_trial(draft, {"extras.0059_x": "FieldError: no field"}).decisions}
     assert (after["extras.0059_x:2"].verdict, after["extras.0059_x:2"].reason) == (
-        "drop", "RunPython: fails on the new history (FieldError: no field); was kept as it creates rows (create): a fresh database needs them")
+        "drop", "RunPython: fails on the new history (FieldError: no field); it was kept for this: creates rows (create): a fresh database needs them")
     assert after["extras.0059_x:1"].verdict == "drop"
 
 

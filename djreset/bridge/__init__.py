@@ -41,6 +41,18 @@ if TYPE_CHECKING:
     from djreset.config import Project
 
 
+def _same_database(alias: str, entry: dict[str, Any]) -> tuple[str, ...]:
+    """What makes two aliases one database to act on: engine, where, name, and who connects
+    how (another user or search_path may see other tables); a SQLite file by its real path."""
+    name = str(entry.get("NAME") or "")
+    if "sqlite" in str(entry.get("ENGINE")):
+        if name in ("", ":memory:") or "mode=memory" in name:
+            return (alias,)  # in-memory: one per alias
+        name = os.path.realpath(name)
+    return (str(entry.get("ENGINE")), name, str(entry.get("HOST") or ""), str(entry.get("PORT") or ""),
+            str(entry.get("USER") or ""), repr(sorted((entry.get("OPTIONS") or {}).items())))
+
+
 def _django_is_running() -> bool:
     """Has this process set Django up already (``manage.py djreset``)?"""
     if "django.apps" not in sys.modules:
@@ -267,11 +279,7 @@ class DjangoBridge:
         databases = self.settings.DATABASES
         found: dict[tuple[str, ...], str] = {}
         for alias in self._databases or databases:
-            entry = databases[alias]
-            where = (str(entry.get("ENGINE")), str(entry.get("NAME")), str(entry.get("HOST") or ""), str(entry.get("PORT") or ""))
-            if str(entry.get("NAME")) in ("", ":memory:") or "mode=memory" in str(entry.get("NAME")):
-                where += (alias,)  # in-memory databases are one per alias
-            found.setdefault(where, alias)
+            found.setdefault(_same_database(alias, databases[alias]), alias)
         return list(found.values())
 
     def connection(self, alias: str) -> "BaseDatabaseWrapper":

@@ -52,8 +52,9 @@ def moved_between(loader: "MigrationLoader", labels: Iterable[str]) -> list[str]
 
 
 def _created(loader: "MigrationLoader", labels: set[str], inside: bool) -> Iterator[tuple[Key, str, bool]]:
-    """(migration, table, really created) for each CreateModel of the listed apps' (``inside``)
-    or the other apps' migrations: really when it is a database operation, not state only."""
+    """(migration, table, really made) for each CreateModel (or AlterModelTable: the usual move
+    renames the table) of the listed apps' (``inside``) or the other apps' migrations: really
+    when it is a database operation, not state only."""
     for key, migration in sorted(loader.disk_migrations.items()):
         if (key[0] in labels) != inside:
             continue
@@ -76,28 +77,30 @@ def _operations(operations: Iterable[Any], real: bool) -> Iterator[tuple[Any, bo
 
 
 def _table(app: str, operation: Any) -> str | None:
-    """The table a CreateModel makes (its db_table, else Django's default name), or None."""
-    from django.db.migrations.operations import CreateModel
-
+    """The table a CreateModel makes, or an AlterModelTable renames to (its db_table, else
+    Django's default name), or None."""
     from django.conf import settings
+    from django.db.migrations.operations import AlterModelTable, CreateModel
 
+    if isinstance(operation, AlterModelTable):
+        return str(operation.table or f"{app}_{operation.name}").lower()
     if not isinstance(operation, CreateModel) or operation.options.get("proxy") or operation.options.get("managed") is False:
         return None
-    swappable = operation.options.get("swappable")
-    if swappable and str(getattr(settings, swappable, "")).lower() != f"{app}.{operation.name}".lower():
+    swapped_for = getattr(settings, operation.options.get("swappable") or "", None)
+    if swapped_for and str(swapped_for).lower() != f"{app}.{operation.name}".lower():
         return None  # swapped out (auth.User under a custom user model): migrate creates no table for it
     return str(operation.options.get("db_table") or f"{app}_{operation.name}").lower()
 
 
 def _dropped_later(loader: "MigrationLoader", key: Key, table: str) -> bool:
-    """Does the app that created ``table`` drop or rename it again (a real DeleteModel or
-    AlterModelTable of that model), so that the name is free again?"""
+    """Does the app that made ``table`` in migration ``key`` drop or rename that model's
+    table in a later migration (a real DeleteModel or AlterModelTable), freeing the name?"""
     from django.db.migrations.operations import AlterModelTable, DeleteModel
 
     names = {operation.name.lower() for operation, real in _operations(loader.disk_migrations[key].operations, True)
              if real and _table(key[0], operation) == table}
     return any(
         isinstance(operation, (DeleteModel, AlterModelTable)) and real and operation.name.lower() in names
-        for (app, _), migration in loader.disk_migrations.items() if app == key[0]
+        for (app, name), migration in loader.disk_migrations.items() if app == key[0] and name > key[1]
         for operation, real in _operations(migration.operations, True)
     )

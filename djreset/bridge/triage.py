@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
     from djreset.config import DataMigrationPolicy
 
-from djreset.bridge.data_migrations import called_name, carries_state, code_module_text, code_nodes, find, sql_texts
+from djreset.bridge.data_migrations import called_name, carries_state, code_module_text, code_nodes, code_strings, find, sql_texts
 from djreset.errors import ConfigError
 
 CREATES = {"create", "bulk_create", "get_or_create", "update_or_create", "create_user", "create_superuser", "loaddata"}
@@ -69,9 +69,17 @@ def _creates_beside_state(operation: Any) -> bool:
     (a RunSQL or RunPython among SeparateDatabaseAndState's database operations)?"""
     from django.db.migrations.operations import RunSQL
 
+    from django.db.migrations.operations import RunPython
+
     if isinstance(operation, RunSQL):
-        return _creates_objects(operation)
-    return any(_creates_objects(inner) for inner in getattr(operation, "database_operations", ()))
+        return any(BESIDE_STATE.search(str(text)) for text in sql_texts(operation.sql))
+    inner = getattr(operation, "database_operations", ())
+    return any(BESIDE_STATE.search(str(text)) for op in inner if isinstance(op, RunSQL) for text in sql_texts(op.sql)) or any(
+        BESIDE_STATE.search(text) for op in inner if isinstance(op, RunPython) for text in code_strings(op.code))
+
+
+# Objects no model state describes (a plain table or index the state side mirrors is in the new initial migration).
+BESIDE_STATE = re.compile(r"\bCREATE\s+(?:OR\s+REPLACE\s+)?(?:VIRTUAL\s+TABLE|TRIGGER|(?:MATERIALIZED\s+)?VIEW|FUNCTION|PROCEDURE|RULE|POLICY)\b", re.I)
 
 
 def _creates_objects(operation: Any) -> bool:
