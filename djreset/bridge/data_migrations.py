@@ -16,7 +16,9 @@ import re
 import sys
 import textwrap
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, Callable, Iterable, NamedTuple
 
 from djreset.errors import Refused
@@ -102,7 +104,7 @@ def find(loader: "MigrationLoader", labels: Iterable[str], kept: Iterable[tuple[
         kinds = [(index, kind) for index, kind in kinds if kind]
         if not kinds:
             continue
-        path = Path(sys.modules[type(migration).__module__].__file__)
+        path = migration_file(migration)
         lines = _operation_lines(path) if path.suffix == ".py" else []  # parsed only when needed
         origin = getattr(migration, CARRIED, None) or f"{app}.{name}"
         moved_in = getattr(migration, INLINED, None) or {}
@@ -195,6 +197,11 @@ def extensions_created(loader: "MigrationLoader", labels: Iterable[str]) -> set[
     return names
 
 
+def migration_file(migration: Any) -> Path:
+    """The file a migration the loader read was imported from."""
+    return Path(sys.modules[type(migration).__module__].__file__)
+
+
 def code_module_text(code: Any) -> str:
     """The source of the module a RunPython's function lives in ("" when unreadable)."""
     try:
@@ -203,12 +210,28 @@ def code_module_text(code: Any) -> str:
         return ""
 
 
+def code_module_tree(code: Any) -> ast.Module | None:
+    """The parsed module a RunPython's function lives in (None when unreadable), parsed once per module."""
+    module = inspect.getmodule(code)
+    return _module_tree(module) if module is not None else None
+
+
+@lru_cache(maxsize=256)
+def _module_tree(module: ModuleType) -> ast.Module | None:
+    try:
+        return ast.parse(inspect.getsource(module))
+    except (OSError, TypeError, SyntaxError):
+        return None
+
+
 def code_nodes(code: Callable[..., Any]) -> Iterable[ast.AST] | None:
     """Every syntax node of ``code`` and of the module functions it calls, or None unreadable."""
+    module = code_module_tree(code)
     try:
-        module = ast.parse(inspect.getsource(inspect.getmodule(code)))
         own = ast.parse(textwrap.dedent(inspect.getsource(code)))
     except (OSError, TypeError, SyntaxError):
+        return None
+    if module is None:
         return None
     functions = {node.name: node for node in module.body if isinstance(node, ast.FunctionDef)}
     seen, todo, found = set(), [own], []
@@ -228,11 +251,8 @@ def code_strings(code: Callable[..., Any]) -> list[str]:
     nodes = list(code_nodes(code) or ())
     texts = [node.value for node in nodes if isinstance(node, ast.Constant) and isinstance(node.value, str)]
     used = {node.id for node in nodes if isinstance(node, ast.Name)}
-    try:
-        module = ast.parse(code_module_text(code))
-    except SyntaxError:
-        return texts
-    for statement in module.body:
+    module = code_module_tree(code)
+    for statement in module.body if module is not None else ():
         if isinstance(statement, ast.Assign) and any(isinstance(target, ast.Name) and target.id in used for target in statement.targets):
             texts += [node.value for node in ast.walk(statement.value) if isinstance(node, ast.Constant) and isinstance(node.value, str)]
     return texts

@@ -10,11 +10,9 @@ exactly where ``migrate`` would: a missing node, a cycle, two leaves in an app.
 from __future__ import annotations
 
 import copy
-import sys
 from contextlib import contextmanager
-from functools import lru_cache
-from pathlib import Path
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 from djreset import state
@@ -333,9 +331,9 @@ def _unwritable(loader: "MigrationLoader", placements: list["data_migrations.Pla
     """Carried migrations whose file, as written, would not be what check and verify try."""
     problems = []
     for placement, (migration, _) in zip(placements, carried, strict=True):
-        module = type(loader.disk_migrations[(placement.carry.app, placement.carry.migration)]).__module__
-        path = Path(getattr(sys.modules.get(module), "__file__", None) or ".").with_name(f"{placement.name}.py")
-        why = data_migrations.unwritable(placement, migration.operations, module.rpartition(".")[0], path)
+        origin = loader.disk_migrations[(placement.carry.app, placement.carry.migration)]
+        path = data_migrations.migration_file(origin).with_name(f"{placement.name}.py")
+        why = data_migrations.unwritable(placement, migration.operations, type(origin).__module__.rpartition(".")[0], path)
         if why:
             problems.append(f"the kept data migration {placement.carry.origin} {why}: move it to data_migrations.drop, "
                             f"or write its operations as a plain list")
@@ -438,7 +436,7 @@ class _PlanStates:
         self.graph, self.real_apps = graph, real_apps
         plan: dict[Key, None] = {}
         for leaf in graph.leaf_nodes():
-            plan.update(dict.fromkeys(key for key in graph.forwards_plan(leaf) if key not in plan))
+            plan.update(dict.fromkeys(graph.forwards_plan(leaf)))  # a key seen before keeps its place
         self.plan = list(plan)
         self.index = {key: position for position, key in enumerate(self.plan)}
         self._restart()

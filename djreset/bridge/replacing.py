@@ -24,12 +24,12 @@ from __future__ import annotations
 
 import ast
 import copy
-import sys
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Mapping
 
+from djreset.bridge.data_migrations import migration_file
 from djreset.bridge.rollout import RESET_NAME
 from djreset.bridge.writer import NewFile
 from djreset.errors import ConfigError, StepFailed, suggest
@@ -254,7 +254,7 @@ def repointed_files(kept: Iterable["Migration"], mapping: Mapping[Key, Key]) -> 
     """The kept migrations' files, edited to depend on the new history (only those that change)."""
     files = []
     for migration in kept:
-        path = Path(sys.modules[type(migration).__module__].__file__)
+        path = migration_file(migration)
         if path.suffix != ".py":
             continue
         source = path.read_text(encoding="utf-8")
@@ -346,7 +346,7 @@ def stale_references(loader: "MigrationLoader", old: Mapping[Key, Key]) -> list[
     """Migrations (of apps not reset) that still name a replaced migration: once
     ``replaces`` is gone Django cannot load them.  One line each, with the edit."""
     return [
-        f"{Path(sys.modules[type(migration).__module__].__file__)}: {key[0]}.{key[1]} names {target!r} in {where}, "
+        f"{migration_file(migration)}: {key[0]}.{key[1]} names {target!r} in {where}, "
         f"which the reset replaced: change it to {old[target]!r}"
         for key, migration, target, where in references(loader)
         if target in old
@@ -359,7 +359,7 @@ def retired_files(loader: "MigrationLoader", labels: Iterable[str]) -> list[tupl
     found = []
     for (app, name), migration in sorted(loader.disk_migrations.items()):
         if app in labels and migration.replaces and RESET_NAME.search(name):  # not the project's own squashes
-            path = Path(sys.modules[type(migration).__module__].__file__)
+            path = migration_file(migration)
             edited = without_replaces(path.read_text(encoding="utf-8")) if path.suffix == ".py" else None
             if edited is None:
                 raise StepFailed(f"{path}: {app}.{name} has replaces, but not as a `replaces = [...]` line djreset can remove; remove it by hand")

@@ -29,7 +29,9 @@ if TYPE_CHECKING:
 
     from djreset.config import DataMigrationPolicy
 
-from djreset.bridge.data_migrations import called_name, carries_state, code_module_text, code_nodes, code_strings, find, sql_texts
+from djreset.bridge.data_migrations import (
+    called_name, carries_state, code_module_text, code_module_tree, code_nodes, code_strings, find, sql_texts,
+)
 from djreset.errors import ConfigError
 
 CREATES = {"create", "bulk_create", "get_or_create", "update_or_create", "create_user", "create_superuser", "loaddata"}
@@ -67,9 +69,7 @@ def suggest(operation: Any) -> tuple[str, str]:
 def _creates_beside_state(operation: Any) -> bool:
     """Does a state-changing operation also create objects its state does not describe
     (a RunSQL or RunPython among SeparateDatabaseAndState's database operations)?"""
-    from django.db.migrations.operations import RunSQL
-
-    from django.db.migrations.operations import RunPython
+    from django.db.migrations.operations import RunPython, RunSQL
 
     if isinstance(operation, RunSQL):
         return any(BESIDE_STATE.search(str(text)) for text in sql_texts(operation.sql))
@@ -118,12 +118,9 @@ def _python(code: Callable[..., Any]) -> tuple[str, str]:
 def _imported_helpers(code: Callable[..., Any]) -> set[str]:
     """Names the code's module imports from the project or a third party (not Django, not the
     standard library): functions whose writes the code's own source does not show."""
-    try:
-        module = ast.parse(code_module_text(code))
-    except SyntaxError:
-        return set()
-    names = set()
-    for node in module.body:
+    module = code_module_tree(code)
+    names: set[str] = set()
+    for node in module.body if module is not None else ():
         if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             top = node.module.split(".")[0]
             if top != "django" and top not in sys.stdlib_module_names:
